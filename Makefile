@@ -1,0 +1,28 @@
+# Folio — every target installs what it needs (uv from PyPI if missing, then `uv sync`).
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint bench clean-db
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --all-packages --locked --quiet
+
+run: setup
+	@$(UV) run --no-sync python scripts/tour.py
+
+test: setup
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+	$(UV) run --no-sync mypy
+
+bench: setup
+	$(UV) run --no-sync python tests/bench/run.py
+
+# Stop the embedded PostgreSQL of the default data directory, whoever holds it.
+clean-db: setup
+	$(UV) run --no-sync python -c "from folio_core.settings import FolioSettings; from folio_core.db import embedded_postgres; embedded_postgres(FolioSettings().data_dir).stop()"

@@ -1,0 +1,1 @@
+pytest_plugins = ["folio_core.testing"]

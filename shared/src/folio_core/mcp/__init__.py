@@ -1,0 +1,31 @@
+"""MCP helpers every Folio server reuses."""
+
+from folio_core.mcp.interact import (
+    HowDecided,
+    ConfirmForm,
+    Decision,
+    can_elicit,
+    can_sample,
+    confirmation,
+    require_confirmation,
+    sample_text,
+)
+from folio_core.mcp.notify import ResourceNotifier
+from folio_core.mcp.server import READ_ONLY, FolioServer, Runtime, runtime_of, write_annotations
+
+__all__ = [
+    "READ_ONLY",
+    "ConfirmForm",
+    "Decision",
+    "FolioServer",
+    "HowDecided",
+    "ResourceNotifier",
+    "Runtime",
+    "can_elicit",
+    "can_sample",
+    "confirmation",
+    "require_confirmation",
+    "runtime_of",
+    "sample_text",
+    "write_annotations",
+]

@@ -1,0 +1,182 @@
+"""Building a Folio MCP server: audience-gated tools and a runtime that starts in the background.
+
+A stdio server must answer the client's handshake quickly, so the slow work (starting the
+embedded PostgreSQL, migrations, importing the portfolio, loading the embedding model) runs in a
+background task started by the lifespan. Tools await :meth:`Runtime.ready` and report a failed
+start-up as a ``ToolError`` the model can relay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+import structlog
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR, ToolAnnotations
+
+from folio_core.cache import Cache, make_cache
+from folio_core.db.migrations import Migration, apply_migrations
+from folio_core.db.pool import Pool, connect, open_pool, resolve_database_url
+from folio_core.embeddings import Embedder, make_embedder
+from folio_core.mcp.notify import ResourceNotifier
+from folio_core.settings import FolioSettings
+
+log = structlog.get_logger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+
+def write_annotations(*, destructive: bool, idempotent: bool = False) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=False
+    )
+
+
+class Runtime:
+    """What a Folio server's tools need: the pool, cache, embedder and change notifier."""
+
+    def __init__(self, settings: FolioSettings, notifier: ResourceNotifier) -> None:
+        self.settings = settings
+        self.notifier = notifier
+        self.cache: Cache = make_cache(settings, namespace="core")
+        self.embedder: Embedder = make_embedder(settings.embedder, openai_base_url=settings.openai_base_url)
+        self.database_url: str | None = None
+        self._pool: Pool | None = None
+        self._ready = anyio.Event()
+        self._failure: BaseException | None = None
+        self.state: dict[str, Any] = {}
+
+    @property
+    def pool(self) -> Pool:
+        if self._pool is None:
+            raise RuntimeError("the runtime is not ready; await runtime.ready() first")
+        return self._pool
+
+    async def ready(self, timeout: float = 120.0) -> Runtime:
+        """Wait for start-up; raise ``ToolError`` explaining why it failed, if it did."""
+        with anyio.move_on_after(timeout):
+            await self._ready.wait()
+        if not self._ready.is_set():
+            raise ToolError("Folio is still starting (database or model loading is slow); try again shortly.")
+        if self._failure is not None:
+            raise ToolError(f"Folio could not start: {self._failure}")
+        return self
+
+    def _succeed(self) -> None:
+        self._ready.set()
+
+    def _fail(self, exc: BaseException) -> None:
+        self._failure = exc
+        self._ready.set()
+
+
+OnReady = Callable[[Runtime], Awaitable[None]]
+
+
+class FolioServer:
+    """An ``MCPServer`` with Folio's conventions. ``server.mcp`` is the SDK object."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: FolioSettings,
+        *,
+        version: str,
+        instructions: str,
+        package: str,
+        migrations: Sequence[Migration],
+        feed_prefixes: tuple[str, ...],
+        on_ready: OnReady | None = None,
+    ) -> None:
+        self.settings = settings
+        self.package = package
+        self.migrations = list(migrations)
+        self.feed_prefixes = feed_prefixes
+        self.on_ready = on_ready
+        self.notifier = ResourceNotifier()
+        self.runtime: Runtime | None = None
+        self.mcp: MCPServer[Runtime] = MCPServer(
+            name,
+            version=version,
+            instructions=instructions,
+            lifespan=self._lifespan,
+            subscriptions=self.notifier.bus,
+        )
+        self.notifier.install(self.mcp)
+        self.skipped_tools: list[str] = []
+
+    async def ready_runtime(self) -> Runtime:
+        """The ready runtime, for resources and prompts (they take no ``Context``; errors are MCPError)."""
+        if self.runtime is None:
+            raise MCPError(INTERNAL_ERROR, "Folio's runtime is unavailable: the server is not running.")
+        try:
+            return await self.runtime.ready()
+        except ToolError as exc:
+            raise MCPError(INTERNAL_ERROR, str(exc)) from exc
+
+    def tool(self, *, annotations: ToolAnnotations, name: str | None = None) -> Callable[[F], F]:
+        """Register a tool, unless the audience is ``public`` and the tool is not read-only."""
+
+        def decorator(fn: F) -> F:
+            tool_name = name or fn.__name__
+            if self.settings.is_public and annotations.read_only_hint is not True:
+                self.skipped_tools.append(tool_name)
+                return fn
+            self.mcp.add_tool(fn, name=tool_name, annotations=annotations)
+            return fn
+
+        return decorator
+
+    @asynccontextmanager
+    async def _lifespan(self, _: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+        runtime = Runtime(self.settings, self.notifier)
+        self.runtime = runtime
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._start, runtime, tg)
+            try:
+                yield runtime
+            finally:
+                tg.cancel_scope.cancel()
+        if runtime._pool is not None:
+            await runtime._pool.close()
+        await runtime.cache.aclose()
+
+    async def _start(self, runtime: Runtime, tg: anyio.abc.TaskGroup) -> None:
+        try:
+            url = await resolve_database_url(self.settings)
+            runtime.database_url = url
+            conn = await connect(url)
+            try:
+                await apply_migrations(conn, self.package, self.migrations)
+            finally:
+                await conn.close()
+            runtime._pool = await open_pool(url)
+            feed_started = anyio.Event()
+            tg.start_soon(
+                lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set)
+            )
+            await feed_started.wait()
+            if self.on_ready is not None:
+                await self.on_ready(runtime)
+        except Exception as exc:
+            log.error("start-up failed", server=self.mcp.name, error=str(exc))
+            runtime._fail(exc)
+            return
+        log.info("ready", server=self.mcp.name, audience=self.settings.audience)
+        runtime._succeed()
+
+
+async def runtime_of(ctx: Context[Any, Any]) -> Runtime:
+    """The ready runtime behind a request (waits for start-up to finish)."""
+    runtime = ctx.request_context.lifespan_context
+    if not isinstance(runtime, Runtime):
+        raise ToolError("Folio's runtime is unavailable in this context.")
+    return await runtime.ready()

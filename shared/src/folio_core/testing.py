@@ -1,0 +1,58 @@
+"""pytest fixtures shared by every Folio package's tests (loaded by the root ``conftest.py``).
+
+All database tests run on a real embedded PostgreSQL 16 + pgvector started once per session in a
+temporary directory; each test that asks for ``database_url`` gets a fresh database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from folio_core.db.embedded import EmbeddedPostgres
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SAMPLE_PORTFOLIO = REPO_ROOT / "configs" / "portfolio"
+REDIS_URL = os.environ.get("FOLIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """One embedded cluster for the whole test session."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("folio-data"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_url(embedded_pg: EmbeddedPostgres) -> str:
+    return embedded_pg.start()
+
+
+@pytest.fixture
+def database_url(admin_url: str) -> Iterator[str]:
+    """A fresh, empty database on the embedded cluster (dropped after the test)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(admin_url, dbname=name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis (database 15, flushed by the tests that use it)."""
+    return REDIS_URL
