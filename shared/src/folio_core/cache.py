@@ -6,6 +6,7 @@ Folio deployments can share one Redis without colliding.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from typing import Any, Protocol
@@ -140,9 +141,11 @@ class RedisCache:
         return int(results[0])
 
     async def clear(self) -> None:
+        # SCAN MATCH is a glob: escape the namespace so "a*" or "a[1]" cannot match other namespaces.
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + "*"
         cursor = 0
         while True:
-            cursor, keys = await self._call("scan", cursor, match=self._prefix + "*", count=500)
+            cursor, keys = await self._call("scan", cursor, match=pattern, count=500)
             if keys:
                 await self._call("delete", *keys)
             if cursor == 0:

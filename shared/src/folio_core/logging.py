@@ -50,13 +50,16 @@ def configure_logging(settings: FolioSettings, *, stream: TextIO | None = None) 
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # Render tracebacks before redacting, so a secret in an exception message is masked too
+        # (and stdlib records carry a readable traceback instead of a repr of exc_info).
+        structlog.processors.format_exc_info,
         _redact_processor,
     ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,

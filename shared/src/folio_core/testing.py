@@ -10,12 +10,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
 from folio_core.db.embedded import EmbeddedPostgres
+
+if TYPE_CHECKING:
+    from mcp.types import CallToolResult
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_PORTFOLIO = REPO_ROOT / "configs" / "portfolio"
@@ -56,3 +60,8 @@ def database_url(admin_url: str) -> Iterator[str]:
 def redis_url() -> str:
     """The machine's Redis (database 15, flushed by the tests that use it)."""
     return REDIS_URL
+
+
+def tool_text(result: CallToolResult) -> str:
+    """The text blocks of a tool result, joined."""
+    return "".join(getattr(block, "text", "") for block in result.content)

@@ -21,7 +21,6 @@ from mcp.server import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
 from mcp.types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 
-from folio_core.changefeed import ChangeFeed
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +77,8 @@ class ResourceNotifier:
         started: Callable[[], None] | None = None,
     ) -> None:
         """Deliver every change-feed event under ``prefixes`` until cancelled; reconnect on errors."""
+        from folio_core.changefeed import ChangeFeed  # the database driver loads after the handshake
+
         delay = 0.5
         while True:
             try:

@@ -8,9 +8,10 @@ start-up as a ``ToolError`` the model can relay.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import structlog
@@ -20,12 +21,16 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, ToolAnnotations
 
-from folio_core.cache import Cache, make_cache
-from folio_core.db.migrations import Migration, apply_migrations
-from folio_core.db.pool import Pool, connect, open_pool, resolve_database_url
-from folio_core.embeddings import Embedder, make_embedder
 from folio_core.mcp.notify import ResourceNotifier
 from folio_core.settings import FolioSettings
+
+if TYPE_CHECKING:
+    # Imported lazily at run time: a stdio server must answer the handshake before loading
+    # the database driver, numpy and the embedding runtime.
+    from folio_core.cache import Cache
+    from folio_core.db.migrations import Migration
+    from folio_core.db.pool import Pool
+    from folio_core.embeddings import Embedder
 
 log = structlog.get_logger(__name__)
 
@@ -40,16 +45,25 @@ def write_annotations(*, destructive: bool, idempotent: bool = False) -> ToolAnn
     )
 
 
+@functools.cache
+def _shared_embedder(spec: str, openai_base_url: str | None) -> Embedder:
+    """One embedder per configuration and process: the local model is loaded once, however many
+    servers (or in-memory test clients) a process runs."""
+    from folio_core.embeddings import make_embedder
+
+    return make_embedder(spec, openai_base_url=openai_base_url)
+
+
 class Runtime:
     """What a Folio server's tools need: the pool, cache, embedder and change notifier."""
 
     def __init__(self, settings: FolioSettings, notifier: ResourceNotifier) -> None:
         self.settings = settings
         self.notifier = notifier
-        self.cache: Cache = make_cache(settings, namespace="core")
-        self.embedder: Embedder = make_embedder(settings.embedder, openai_base_url=settings.openai_base_url)
         self.database_url: str | None = None
         self._pool: Pool | None = None
+        self._cache: Cache | None = None
+        self._embedder: Embedder | None = None
         self._ready = anyio.Event()
         self._failure: BaseException | None = None
         self.state: dict[str, Any] = {}
@@ -59,6 +73,18 @@ class Runtime:
         if self._pool is None:
             raise RuntimeError("the runtime is not ready; await runtime.ready() first")
         return self._pool
+
+    @property
+    def cache(self) -> Cache:
+        if self._cache is None:
+            raise RuntimeError("the runtime is not ready; await runtime.ready() first")
+        return self._cache
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            raise RuntimeError("the runtime is not ready; await runtime.ready() first")
+        return self._embedder
 
     async def ready(self, timeout: float = 120.0) -> Runtime:
         """Wait for start-up; raise ``ToolError`` explaining why it failed, if it did."""
@@ -147,18 +173,22 @@ class FolioServer:
                 tg.cancel_scope.cancel()
         if runtime._pool is not None:
             await runtime._pool.close()
-        await runtime.cache.aclose()
+        if runtime._cache is not None:
+            await runtime._cache.aclose()
 
     async def _start(self, runtime: Runtime, tg: anyio.abc.TaskGroup) -> None:
         try:
+            from folio_core.cache import make_cache
+            from folio_core.db.migrations import apply_migrations
+            from folio_core.db.pool import open_pool, resolve_database_url
+
+            runtime._cache = make_cache(self.settings, namespace="core")
+            runtime._embedder = _shared_embedder(self.settings.embedder, self.settings.openai_base_url)
             url = await resolve_database_url(self.settings)
             runtime.database_url = url
-            conn = await connect(url)
-            try:
-                await apply_migrations(conn, self.package, self.migrations)
-            finally:
-                await conn.close()
             runtime._pool = await open_pool(url)
+            async with runtime._pool.connection() as conn:
+                await apply_migrations(conn, self.package, self.migrations)
             feed_started = anyio.Event()
             tg.start_soon(
                 lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set)

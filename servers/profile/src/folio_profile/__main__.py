@@ -1,0 +1,3 @@
+from folio_profile import main
+
+main()

@@ -1,0 +1,438 @@
+"""The owner's résumé as a JSON Resume 1.0.0 document: validation, loading, sections, redaction.
+
+Everything here is pure: a résumé is the plain ``dict`` produced by ``json.loads``. Locations
+inside a résumé are written as JSONPath strings (``$.work[2].startDate``, ``$['odd key']``); the
+helpers :func:`format_path`, :func:`parse_path` and :func:`resolve_path` convert between the
+string form and the document.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import importlib.resources
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+__all__ = [
+    "PRIVATE_PATHS",
+    "SECTIONS",
+    "PathPart",
+    "ResumeInvalidError",
+    "ResumeIssue",
+    "UnknownSectionError",
+    "format_path",
+    "get_section",
+    "load_resume",
+    "parse_path",
+    "parse_resume",
+    "redact_public",
+    "resolve_path",
+    "resume_digest",
+    "resume_schema",
+    "validate_resume",
+]
+
+SECTIONS: Final[tuple[str, ...]] = (
+    "basics",
+    "work",
+    "volunteer",
+    "education",
+    "awards",
+    "certificates",
+    "publications",
+    "skills",
+    "languages",
+    "interests",
+    "references",
+    "projects",
+)
+"""The résumé sections, in the order JSON Resume documents them (``$schema`` and ``meta`` excluded)."""
+
+PRIVATE_PATHS: Final[tuple[str, ...]] = (
+    "$.basics.email",
+    "$.basics.phone",
+    "$.basics.location.address",
+    "$.basics.location.postalCode",
+    "$.references",
+    "$..email",
+    "$..phone",
+    "$..mobile",
+    "$..telephone",
+    "$..fax",
+)
+"""What :func:`redact_public` withholds from the ``public`` audience (``$..x``: key ``x`` anywhere).
+
+In addition, any remaining text that repeats a withheld e-mail address or phone number has that
+value replaced by ``[redacted]``.
+"""
+
+_SCHEMA_RESOURCE: Final = "jsonresume.schema.json"
+_CONTACT_KEYS: Final = frozenset({"email", "phone", "mobile", "telephone", "fax"})
+_REDACTED: Final = "[redacted]"
+_MAX_LISTED_ISSUES: Final = 10
+
+PathPart = str | int
+
+
+# --------------------------------------------------------------------------- paths
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def format_path(parts: Iterable[PathPart]) -> str:
+    """Write keys and indexes as a JSONPath: ``["work", 2, "startDate"]`` → ``$.work[2].startDate``.
+
+    Keys that are not plain identifiers are written in bracket form with single quotes (``$['$schema']``).
+    """
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _PLAIN_KEY.fullmatch(part):
+            out.append(f".{part}")
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"['{escaped}']")
+    return "".join(out)
+
+
+def parse_path(path: str) -> list[PathPart]:
+    """Inverse of :func:`format_path`. Raises ``ValueError`` on anything it would not produce."""
+    if not path.startswith("$"):
+        raise ValueError(f"a JSONPath starts with '$': {path!r}")
+    parts: list[PathPart] = []
+    pos = 1
+    while pos < len(path):
+        match = _PATH_TOKEN.match(path, pos)
+        if match is None:
+            raise ValueError(f"cannot parse JSONPath {path!r} at position {pos}")
+        name, index, quoted = match.groups()
+        if name is not None:
+            parts.append(name)
+        elif index is not None:
+            parts.append(int(index))
+        else:
+            parts.append(re.sub(r"\\(.)", r"\1", quoted))
+        pos = match.end()
+    return parts
+
+
+def resolve_path(doc: Any, path: str) -> Any:
+    """The value at ``path`` inside ``doc``; ``KeyError`` when it does not exist."""
+    node = doc
+    for part in parse_path(path):
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise KeyError(f"{path}: no element {part}")
+            node = node[part]
+        else:
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"{path}: no key {part!r}")
+            node = node[part]
+    return node
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class ResumeIssue:
+    """One problem in a résumé: where (a JSONPath such as ``$.work[2].startDate``) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ResumeInvalidError(ValueError):
+    """The résumé is not valid JSON or not a valid JSON Resume document; ``issues`` says where and why."""
+
+    def __init__(self, issues: Iterable[ResumeIssue], source: str | None = None) -> None:
+        self.issues: list[ResumeIssue] = list(issues)
+        self.source = source
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        what = self.source or "the résumé"
+        count = len(self.issues)
+        lines = [f"{what} is not a valid JSON Resume document ({count} issue{'s' if count != 1 else ''}):"]
+        lines += [str(issue) for issue in self.issues[:_MAX_LISTED_ISSUES]]
+        if count > _MAX_LISTED_ISSUES:
+            lines.append(f"… and {count - _MAX_LISTED_ISSUES} more")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._describe()
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+_FORMAT_NAMES: Final = {
+    "email": "e-mail address",
+    "uri": "absolute URI (e.g. https://example.com/page)",
+    "partial-date": "calendar date",
+}
+
+
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or _EMAIL.fullmatch(value) is not None
+
+
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not value or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    if not _URI_SCHEME.fullmatch(parts.scheme):
+        return False
+    if parts.scheme.lower() in {"http", "https", "ftp", "ws", "wss"}:
+        return bool(parts.netloc)
+    return bool(parts.netloc or parts.path)
+
+
+def _is_partial_date(value: object) -> bool:
+    """Calendar validity of a date that already matched the pattern (the pattern reports shape errors)."""
+    if not isinstance(value, str):
+        return True
+    match = _PARTIAL_DATE.fullmatch(value)
+    if match is None:
+        return True
+    year, month, day = match.groups()
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+    checker.checks("email")(_is_email)
+    checker.checks("uri")(_is_uri)
+    checker.checks("partial-date")(_is_partial_date)
+    return checker
+
+
+@functools.cache
+def _schema_text() -> str:
+    return importlib.resources.files("folio_profile").joinpath(_SCHEMA_RESOURCE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _validator() -> Draft7Validator:
+    schema = json.loads(_schema_text())
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=_format_checker())
+
+
+def resume_schema() -> dict[str, Any]:
+    """The JSON Schema (draft-07) résumés are validated against (a fresh copy on every call)."""
+    schema: dict[str, Any] = json.loads(_schema_text())
+    return schema
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _preview(value: object, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _message(error: ValidationError) -> str:
+    kind = error.validator
+    if kind == "type":
+        expected = error.validator_value
+        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return f"expected {wanted}, got {_json_type(error.instance)} {_preview(error.instance, 40)}"
+    if kind == "format":
+        name = _FORMAT_NAMES.get(str(error.validator_value), str(error.validator_value))
+        return f"{_preview(error.instance)} is not a valid {name}"
+    if kind == "pattern" and isinstance(error.schema, dict) and error.schema.get("format") == "partial-date":
+        return f"{_preview(error.instance)} is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)"
+    message = str(error.message)
+    return message if len(message) <= 200 else message[:199] + "…"
+
+
+def _path_sort_key(path: Iterable[PathPart]) -> tuple[tuple[int, int, str], ...]:
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in path)
+
+
+def validate_resume(doc: object) -> list[ResumeIssue]:
+    """Every way ``doc`` departs from JSON Resume 1.0.0, sorted by path (empty when valid).
+
+    Checks the structure and types, e-mail addresses, absolute URLs and dates (``YYYY``, ``YYYY-MM`` or
+    ``YYYY-MM-DD``, and a real calendar date). Unknown extra properties are allowed, as the format does.
+    """
+    if not isinstance(doc, dict):
+        return [ResumeIssue("$", f"a résumé must be a JSON object, got {_json_type(doc)}")]
+    found: dict[tuple[tuple[tuple[int, int, str], ...], str], ResumeIssue] = {}
+    for error in _validator().iter_errors(doc):
+        parts = list(error.absolute_path)
+        issue = ResumeIssue(format_path(parts), _message(error))
+        found.setdefault((_path_sort_key(parts), issue.message), issue)
+    return [found[key] for key in sorted(found)]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_resume(text: str, source: str | None = None) -> dict[str, Any]:
+    """Parse and validate résumé JSON text; raises :class:`ResumeInvalidError`."""
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        issue = ResumeIssue("$", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+        raise ResumeInvalidError([issue], source) from exc
+    except ValueError as exc:
+        raise ResumeInvalidError([ResumeIssue("$", f"invalid JSON: {exc}")], source) from exc
+    issues = validate_resume(doc)
+    if issues:
+        raise ResumeInvalidError(issues, source)
+    result: dict[str, Any] = doc
+    return result
+
+
+def load_resume(path: Path) -> dict[str, Any]:
+    """Read, parse and validate a JSON Resume file.
+
+    Raises :class:`ResumeInvalidError` for text that is not UTF-8, not JSON (the issue at ``$`` gives the
+    line and column) or not a valid résumé; ``OSError`` (e.g. ``FileNotFoundError``) propagates unchanged.
+    """
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        issue = ResumeIssue("$", f"the file is not UTF-8 text (invalid byte at offset {exc.start})")
+        raise ResumeInvalidError([issue], str(path)) from exc
+    return parse_resume(text, str(path))
+
+
+def resume_digest(doc: object) -> str:
+    """SHA-256 (hex) of the canonical JSON form: key order and whitespace do not change it."""
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class UnknownSectionError(KeyError):
+    """A section name that JSON Resume does not define; the message lists the valid ones."""
+
+    def __init__(self, section: str) -> None:
+        self.section = section
+        self.message = f"unknown résumé section {section!r}; valid sections are: {', '.join(SECTIONS)}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def get_section(doc: dict[str, Any], section: str) -> Any:
+    """A copy of one section of the résumé.
+
+    A valid section the document lacks is empty: ``{}`` for ``basics``, ``[]`` for the others.
+    Raises :class:`UnknownSectionError` for names outside :data:`SECTIONS`.
+    """
+    if section not in SECTIONS:
+        raise UnknownSectionError(section)
+    default: Any = {} if section == "basics" else []
+    return copy.deepcopy(doc.get(section, default))
+
+
+# --------------------------------------------------------------------------- redaction
+
+
+def _strip_contact_keys(node: Any, removed: list[str]) -> Any:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key.lower() in _CONTACT_KEYS:
+                if isinstance(value, str) and value.strip():
+                    removed.append(value.strip())
+                continue
+            out[key] = _strip_contact_keys(value, removed)
+        return out
+    if isinstance(node, list):
+        return [_strip_contact_keys(item, removed) for item in node]
+    return node
+
+
+def _scrub_pattern(secrets: list[str]) -> re.Pattern[str] | None:
+    alternatives: list[str] = []
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        alternatives.append(re.escape(secret))
+        digits = re.sub(r"\D", "", secret)
+        if "@" not in secret and len(digits) >= 6:
+            # the same phone number written with other separators
+            alternatives.append(r"\+?" + r"[\s().\-/]*".join(digits))
+    if not alternatives:
+        return None
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _scrub(node: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(node, str):
+        return pattern.sub(_REDACTED, node)
+    if isinstance(node, dict):
+        return {key: _scrub(value, pattern) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_scrub(item, pattern) for item in node]
+    return node
+
+
+def redact_public(doc: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of ``doc`` fit for the ``public`` audience (see :data:`PRIVATE_PATHS`).
+
+    Removes e-mail addresses and phone numbers wherever they are keyed, the street address and postal
+    code, and the ``references`` section (the names and words of private people); withheld e-mail and
+    phone values repeated in free text become ``[redacted]``. The input is never modified.
+    """
+    removed: list[str] = []
+    result: dict[str, Any] = _strip_contact_keys(doc, removed)
+    result.pop("references", None)
+    basics = result.get("basics")
+    if isinstance(basics, dict):
+        location = basics.get("location")
+        if isinstance(location, dict):
+            location.pop("address", None)
+            location.pop("postalCode", None)
+    pattern = _scrub_pattern(removed)
+    if pattern is not None:
+        result = _scrub(result, pattern)
+    return copy.deepcopy(result)

@@ -1,0 +1,135 @@
+"""Glue between the runtime and the store: start-up import, audience filtering, error wording.
+
+Domain errors become ``ToolError`` for tools (the model reads the message) and ``MCPError`` for
+resources and prompts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import INTERNAL_ERROR
+
+from folio_core.embeddings import EmbeddingError
+from folio_core.mcp import Runtime
+from folio_profile.resume import ResumeInvalidError, redact_public
+from folio_profile.store import (
+    ConcurrentWriteError,
+    NoProfileError,
+    ProfileStore,
+    Version,
+    VersionNotFoundError,
+    WriteOutcome,
+)
+
+log = structlog.get_logger(__name__)
+
+_DOMAIN_ERRORS = (NoProfileError, VersionNotFoundError, ResumeInvalidError, ConcurrentWriteError, EmbeddingError)
+
+
+@contextmanager
+def as_tool_errors() -> Iterator[None]:
+    """Turn domain errors into ``ToolError`` messages the model can act on."""
+    try:
+        yield
+    except _DOMAIN_ERRORS as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def client_label(ctx: Context[Any, Any]) -> str | None:
+    """'name version' of the calling client, for the audit trail."""
+    params = ctx.request_context.session.client_params
+    info = params.client_info if params is not None else None
+    if info is None:
+        return None
+    return f"{info.name} {info.version}".strip()
+
+
+class ProfileService:
+    STATE_KEY = "profile"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.settings = runtime.settings
+        self.store = ProfileStore(runtime.pool, runtime.embedder)
+        self.public = runtime.settings.is_public
+        self.import_error: str | None = None
+
+    @classmethod
+    async def start(cls, runtime: Runtime) -> None:
+        """Runs once the database is ready: re-index if the model changed, import the portfolio."""
+        service = cls(runtime)
+        runtime.state[cls.STATE_KEY] = service
+        await service.store.reindex()
+        path = runtime.settings.resume_path
+        if not path.exists():
+            log.info("no resume.json in the portfolio directory", path=str(path))
+            return
+        try:
+            outcome = await service.store.import_file(path, client="folio-profile (start-up)")
+        except ResumeInvalidError as exc:
+            # Keep serving the last good version; tell whoever asks what is wrong with the file.
+            service.import_error = f"{path} is not a valid JSON Resume:\n{exc}"
+            log.error("portfolio résumé rejected", path=str(path), error=str(exc))
+            return
+        if outcome is not None and outcome.created:
+            log.info("portfolio résumé imported", path=str(path), version=outcome.version)
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> ProfileService:
+        service = runtime.state.get(cls.STATE_KEY)
+        if not isinstance(service, ProfileService):  # pragma: no cover - set by start()
+            raise ToolError("the profile server is not initialised")
+        return service
+
+    def visible(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The document as this audience may see it."""
+        return redact_public(document) if self.public else document
+
+    def _missing(self) -> str:
+        message = (
+            "no résumé has been imported yet; import one with `folio-profile import PATH` "
+            f"or put resume.json in {self.settings.portfolio_dir}"
+        )
+        return f"{message}. {self.import_error}" if self.import_error else message
+
+    async def current(self) -> Version:
+        """The current version, or ``ToolError`` when there is none."""
+        version = await self.store.current()
+        if version is None:
+            raise ToolError(self._missing())
+        return version
+
+    async def version(self, number: int) -> Version:
+        with as_tool_errors():
+            return await self.store.get_version(number)
+
+    async def write(self, action: Callable[[ProfileStore], Awaitable[WriteOutcome]]) -> WriteOutcome:
+        with as_tool_errors():
+            return await action(self.store)
+
+    # Resources and prompts report problems as protocol errors.
+
+    async def document(self) -> dict[str, Any]:
+        version = await self.store.current()
+        if version is None:
+            raise MCPError(INTERNAL_ERROR, self._missing())
+        return self.visible(version.document)
+
+    async def resource_json(self) -> str:
+        return json.dumps(await self.document(), indent=2, ensure_ascii=False)
+
+    async def version_json(self, number: str, uri: str) -> str:
+        if not number.isdigit():
+            raise ResourceNotFoundError(f"{uri}: a version is a positive whole number")
+        try:
+            version = await self.store.get_version(int(number))
+        except VersionNotFoundError as exc:
+            raise ResourceNotFoundError(f"{uri}: {exc}") from exc
+        return json.dumps(self.visible(version.document), indent=2, ensure_ascii=False)
