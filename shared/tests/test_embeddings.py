@@ -79,6 +79,7 @@ def test_missing_model_file_gives_embedding_error(tmp_path: Path) -> None:
         LocalEmbedder(model_dir=tmp_path).embed_query("hello")
 
 
+@pytest.mark.slow
 def test_constructing_embedders_imports_no_heavy_module() -> None:
     code = (
         "import sys\n"
@@ -144,6 +145,7 @@ def test_empty_inputs_are_handled(local: LocalEmbedder) -> None:
         local.embed_documents("not a list")
 
 
+@pytest.mark.slow
 def test_lazy_load_happens_once_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     embedder = LocalEmbedder(threads=1)
     assert not embedder.loaded

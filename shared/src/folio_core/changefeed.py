@@ -8,7 +8,7 @@ and turns its events into MCP change notifications for its own clients.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
 import psycopg
@@ -45,6 +45,7 @@ class ChangeFeed:
         self._url = url
         self._prefixes = prefixes
         self._conn: Connection | None = None
+        self._iterator: AsyncGenerator[str, None] | None = None
 
     async def __aenter__(self) -> ChangeFeed:
         self._conn = await connect(self._url, autocommit=True)
@@ -52,17 +53,25 @@ class ChangeFeed:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._iterator is not None:
+            await self._iterator.aclose()
+            self._iterator = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
 
     def __aiter__(self) -> AsyncIterator[str]:
-        return self._events()
-
-    async def _events(self) -> AsyncIterator[str]:
         if self._conn is None:
             raise RuntimeError("enter the ChangeFeed (async with) before iterating it")
-        async for note in self._conn.notifies():
+        # One generator for the feed's lifetime: leaving an ``async for`` early and iterating again
+        # resumes it. A fresh psycopg notifies() generator each time would drop the rest of a batch
+        # of notifications that arrived together (e.g. several URIs committed in one transaction).
+        if self._iterator is None:
+            self._iterator = self._events(self._conn)
+        return self._iterator
+
+    async def _events(self, conn: Connection) -> AsyncGenerator[str, None]:
+        async for note in conn.notifies():
             if note.channel != CHANNEL:
                 continue
             if self._prefixes and not note.payload.startswith(self._prefixes):

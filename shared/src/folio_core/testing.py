@@ -7,6 +7,8 @@ temporary directory; each test that asks for ``database_url`` gets a fresh datab
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,12 +34,17 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+def embedded_pg() -> Iterator[EmbeddedPostgres]:
     """One embedded cluster for the whole test session."""
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("folio-data"))
+    # Not under pytest's basetemp: as root, pgserver runs PostgreSQL as the 'pgserver' user, which must
+    # traverse every parent directory, and each pytest session that starts makes /tmp/pytest-of-<user>
+    # private (0700) again, which breaks the cluster of any other session running at the same time.
+    data_dir = Path(tempfile.mkdtemp(prefix="folio-test-"))
+    server = EmbeddedPostgres(data_dir)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

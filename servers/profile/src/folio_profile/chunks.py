@@ -172,8 +172,11 @@ def _work(doc: dict[str, Any], out: _Builder) -> None:
             [_clean(entry.get("summary")), f"About {company}: {description}" if description else ""], " "
         )
         out.add("work", ["work", i], head, body)
-        context = _join([f"At {company}" if company else "", f"as {position}" if position else ""], " ")
-        context = (context or "At work") + _paren(years)
+        if company:
+            context = f"At {company}" + (f" as {position}" if position else "")
+        else:
+            context = f"As {position}" if position else "At work"
+        context += _paren(years)
         for j, text in _indexed(entry.get("highlights")):
             out.add("work", ["work", i, "highlights", j], context, text)
 

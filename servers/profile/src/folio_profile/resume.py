@@ -181,7 +181,8 @@ class ResumeInvalidError(ValueError):
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# the shape the schema's pattern allows; the format check adds calendar validity (no 30 February)
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12][0-9]|3[01]))?)?")
 
 _FORMAT_NAMES: Final = {
     "email": "e-mail address",

@@ -40,10 +40,12 @@ _WRITE_LOCK = "folio:profile:write"
 _LAST_IMPORT_KEY = "last_import_digest"
 _RRF_K = 60
 _SEARCH_SQL = """
-WITH candidates AS (
-    SELECT section, path, text, embedding <=> %(q)s AS dist,
-           ts_rank_cd(tsv, websearch_to_tsquery('english', %(text)s)) AS fts
-    FROM profile.chunks
+WITH words AS (
+    -- any of the query's words counts (OR), so keywords help without being required
+    SELECT replace(websearch_to_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery AS query
+), candidates AS (
+    SELECT section, path, text, embedding <=> %(q)s AS dist, ts_rank_cd(tsv, words.query) AS fts
+    FROM profile.chunks, words
     WHERE version = %(v)s AND embedding_model = %(m)s AND (public OR NOT %(public_only)s)
 ), ranked AS (
     SELECT *, row_number() OVER (ORDER BY dist) AS sem_rank,
