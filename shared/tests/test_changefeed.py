@@ -8,7 +8,6 @@ import anyio
 import pytest
 from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
-
 from folio_core.changefeed import MAX_PAYLOAD, ChangeFeed, notify, notify_many
 from folio_core.db.pool import Connection, connect
 
@@ -126,8 +125,15 @@ async def test_child_process_writes_parent_receives(database_url: str, writer: C
     async with ChangeFeed(database_url, prefixes=("folio://child/",)) as feed:
         with anyio.fail_after(30):
             result = await anyio.run_process(
-                [sys.executable, str(CHILD), "notify", database_url, "folio://child/1", "folio://other/2",
-                 "folio://child/3"],
+                [
+                    sys.executable,
+                    str(CHILD),
+                    "notify",
+                    database_url,
+                    "folio://child/1",
+                    "folio://other/2",
+                    "folio://child/3",
+                ],
                 check=False,
             )
         assert result.returncode == 0, result.stderr.decode()

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import structlog
-
 from folio_core.logging import REDACTED, configure_logging, get_logger, redact
 from folio_core.settings import FolioSettings
 
@@ -135,7 +134,9 @@ def test_secret_keys_redacted() -> None:
 def test_url_credentials_redacted_everywhere() -> None:
     stream = io.StringIO()
     configure_logging(settings(), stream=stream)
-    get_logger().info("connecting to postgresql://folio:pw1@db.example/folio", url="redis://:pw2@cache:6379/0")
+    get_logger().info(
+        "connecting to postgresql://folio:pw1@db.example/folio", url="redis://:pw2@cache:6379/0"
+    )
     get_logger().info("urls", urls=["postgresql://u:pw3@h/db", "https://example.com/a@b"])
     logging.getLogger("psycopg").warning("retrying %s", "postgresql://u:pw4@h:5433/db")
     records = lines(stream)
@@ -161,8 +162,9 @@ def test_exceptions_rendered_and_redacted() -> None:
     structlog_record, stdlib_record = lines(stream)
     for record in (structlog_record, stdlib_record):
         assert "Traceback (most recent call last)" in record["exception"]
-        assert f"ConnectionError: cannot reach postgresql://folio:{REDACTED}@db.example/folio" in (
-            record["exception"]
+        assert (
+            f"ConnectionError: cannot reach postgresql://folio:{REDACTED}@db.example/folio"
+            in (record["exception"])
         )
 
 

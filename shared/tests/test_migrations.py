@@ -5,7 +5,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from folio_core.db.migrations import MigrationError, apply_migrations, load_migrations, package_migrations
 from folio_core.db.pool import Connection, connect
 
@@ -28,7 +27,12 @@ def shop(tmp_path: Path) -> Path:
     # written out of order, with a file that is not a migration
     return write(
         tmp_path / "migrations",
-        {"010_seed.sql": TENTH, "001_create_items.sql": FIRST, "002_add_name.sql": SECOND, "README.md": "notes"},
+        {
+            "010_seed.sql": TENTH,
+            "001_create_items.sql": FIRST,
+            "002_add_name.sql": SECOND,
+            "README.md": "notes",
+        },
     )
 
 
@@ -143,7 +147,8 @@ async def test_failing_migration_leaves_nothing_half_applied(database_url: str, 
         tmp_path / "m",
         {
             "001_ok.sql": "CREATE TABLE ok_table (id int);",
-            "002_broken.sql": "CREATE TABLE half_table (id int);\nINSERT INTO half_table VALUES (1);\nSELECT 1/0;",
+            "002_broken.sql": "CREATE TABLE half_table (id int);\nINSERT INTO half_table VALUES (1);\n"
+            "SELECT 1/0;",
             "003_after.sql": "CREATE TABLE after_table (id int);",
         },
     )

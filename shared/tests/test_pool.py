@@ -3,10 +3,9 @@
 import numpy as np
 import psycopg
 import pytest
-from pgvector import Vector
-
 from folio_core.db.pool import DatabaseError, connect, ensure_pgvector, open_pool, resolve_database_url
 from folio_core.settings import FolioSettings
+from pgvector import Vector
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +43,8 @@ async def test_vectors_round_trip(database_url: str) -> None:
             assert [r["id"] for r in nearest] == [3, 2]
             assert nearest[0]["distance"] < nearest[1]["distance"]
 
-            text = await (await conn.execute("SELECT %s::vector::text AS v", (Vector([1.5, -2, 3]),))).fetchone()
+            cur = await conn.execute("SELECT %s::vector::text AS v", (Vector([1.5, -2, 3]),))
+            text = await cur.fetchone()
             assert text == {"v": "[1.5,-2,3]"}
     finally:
         await pool.close()
@@ -58,7 +58,8 @@ async def test_pool_connections_are_autocommit_with_dict_rows(database_url: str)
             await conn.execute("INSERT INTO notes VALUES ('kept')")  # no explicit commit
         async with pool.connection() as other:
             assert await (await other.execute("SELECT body FROM notes")).fetchall() == [{"body": "kept"}]
-            ext = await (await other.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'")).fetchone()
+            cur = await other.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'")
+            ext = await cur.fetchone()
             assert ext == {"extname": "vector"}
     finally:
         await pool.close()

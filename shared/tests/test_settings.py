@@ -4,9 +4,8 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from pydantic import ValidationError
-
 from folio_core.settings import FolioSettings
+from pydantic import ValidationError
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from folio_profile.chunks import MAX_CHUNK_CHARS, Chunk, chunk_resume
 from folio_profile.resume import SECTIONS, load_resume, redact_public, resolve_path
 
@@ -113,7 +112,9 @@ def test_public_chunks_lack_the_reference(sample: dict[str, Any]) -> None:
 
 
 def test_long_text_is_split_on_sentences_into_numbered_parts() -> None:
-    sentences = [f"Sentence number {i} talks about distributed systems and data pipelines." for i in range(60)]
+    sentences = [
+        f"Sentence number {i} talks about distributed systems and data pipelines." for i in range(60)
+    ]
     summary = " ".join(sentences)
     doc = {"basics": {"name": "Ada", "summary": summary}}
     parts = [chunk for chunk in chunk_resume(doc) if chunk.path == "$.basics.summary"]

@@ -8,6 +8,7 @@ and turns its events into MCP change notifications for its own clients.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any
 
@@ -71,9 +72,10 @@ class ChangeFeed:
         return self._iterator
 
     async def _events(self, conn: Connection) -> AsyncGenerator[str, None]:
-        async for note in conn.notifies():
-            if note.channel != CHANNEL:
-                continue
-            if self._prefixes and not note.payload.startswith(self._prefixes):
-                continue
-            yield note.payload
+        async with contextlib.aclosing(conn.notifies()) as notes:
+            async for note in notes:
+                if note.channel != CHANNEL:
+                    continue
+                if self._prefixes and not note.payload.startswith(self._prefixes):
+                    continue
+                yield note.payload

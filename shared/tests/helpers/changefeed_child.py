@@ -1,14 +1,13 @@
 """A second OS process on the change feed, driven by test_changefeed.py.
 
-    changefeed_child.py notify <database-url> <uri>...   each URI in its own committed transaction
-    changefeed_child.py listen <database-url> <count> [prefix...]
-        print "ready" once LISTENing, then each received URI on its own line; exit after <count>
+changefeed_child.py notify <database-url> <uri>...   each URI in its own committed transaction
+changefeed_child.py listen <database-url> <count> [prefix...]
+    print "ready" once LISTENing, then each received URI on its own line; exit after <count>
 """
 
 import sys
 
 import anyio
-
 from folio_core.changefeed import ChangeFeed, notify
 from folio_core.db.pool import connect
 

@@ -12,9 +12,9 @@ The server's flow::
 Requirement extraction heuristics (all deterministic):
 
 * Lines are headings (Markdown ``#``, a line that is only bold text, a short line ending in ``:``,
-  or a short line without final punctuation that names a known section), bullets (``-``, ``*``,
-  ``•``, ``1.``, ``a)`` …) or prose (split into sentences). ``Requirements: 5+ years …`` on one
-  line is a heading with an inline item.
+  or a line that is exactly a usual section title such as "Nice to have"), bullets (``-``, ``*``,
+  ``•``, ``1.``, ``a)`` …; a next line starting in lower case continues the bullet) or prose (split
+  into sentences). ``Nice to have: Rust.`` is a heading whose context applies to that line only.
 * Headings set the context: *must* (Requirements, Qualifications, What you bring, About you, …),
   *nice* (Nice to have, Bonus, Preferred, Pluses, …), *duties* (Responsibilities, What you'll do,
   The role, …), *boilerplate* (About us, Benefits, Perks, Compensation, Equal opportunity, How to
@@ -23,12 +23,13 @@ Requirement extraction heuristics (all deterministic):
   is (EEO wording, salary and currency amounts, benefits, application instructions, company blurb
   such as "We are a …").
 * Must/nice sections keep every statement. Duties and other text keep only statements with a
-  requirement cue ("experience", "years", "proficient", "degree", "you have", "must", …), and duties
-  are ignored altogether when the posting has explicit requirement sections (they describe the job,
-  not the bar).
+  requirement cue ("experience", "years", "proficient", "degree", "you have", "must", …). When the
+  posting has explicit requirement sections, duties are ignored altogether (they describe the job,
+  not the bar) and other text needs a strong cue ("5+ years", "experience with", "you have", "must",
+  "required", "degree in").
 * Importance is "nice" under a nice heading, or when the wording says so ("preferred", "a plus",
   "bonus", "ideally", "nice to have", …); otherwise "must".
-* Years come from "5+ years", "3-5 years" (the lower bound), "at least five years".
+* Years come from "5+ years", "3-5 years" (the lower bound), "at least five years", "3 or more years".
 * Duplicates (same words, case and punctuation ignored) are merged, keeping "must" if either was.
   At most 40 requirements are kept (must-haves first), in posting order.
 """
@@ -57,6 +58,7 @@ __all__ = [
     "STRONG_THRESHOLD",
     "assess",
     "check_description",
+    "display_term",
     "extract_requirements",
     "narrative_prompt",
     "summarise_fit",
@@ -87,9 +89,9 @@ Context = Literal["must", "nice", "duties", "boiler", "other"]
 def term_pattern(term: str) -> re.Pattern[str]:
     """A regex finding ``term`` as a whole word or phrase in text.
 
-    Case-insensitive, except for short terms (≤ 3 characters) containing a capital (``Go``, ``AWS``,
-    ``R``), which must match as written to avoid English words. Spaces and hyphens are interchangeable
-    and a trailing plural ``s`` is optional (``SLOs`` finds "SLO", ``RFC`` finds "RFCs").
+    Case-insensitive, except for short all-letter terms (≤ 3 characters) containing a capital (``Go``,
+    ``AWS``, ``R``), which must match as written to avoid English words. Spaces and hyphens are
+    interchangeable and a trailing plural ``s`` is optional (``SLOs`` finds "SLO", ``RFC`` finds "RFCs").
     """
     term = " ".join(term.split())
     if len(term) > 3 and term.endswith("s") and term[-2:-1].isalpha():
@@ -97,7 +99,7 @@ def term_pattern(term: str) -> re.Pattern[str]:
     else:
         core, plural = re.escape(term), ("(?:e?s)?" if term[-1:].isalpha() else "")
     core = core.replace(r"\-", r"[\s\-]*").replace(r"\ ", r"[\s\-]+")
-    case_sensitive = len(term) <= 3 and any(ch.isupper() for ch in term)
+    case_sensitive = len(term) <= 3 and term.isalpha() and any(ch.isupper() for ch in term)
     return re.compile(rf"(?<![\w.+#-]){core}{plural}(?![\w+#]|\.\w)", 0 if case_sensitive else re.IGNORECASE)
 
 
@@ -160,8 +162,8 @@ _LEXICON_PATTERNS: Final = tuple((term, term_pattern(term)) for term in _TECH_LE
 _LEXICON_BY_LOWER: Final = {term.lower(): term for term in _TECH_LEXICON}
 
 
-def _display(term: str) -> str:
-    """The usual spelling of a lower-cased term when the lexicon knows it (``go`` → ``Go``)."""
+def display_term(term: str) -> str:
+    """The usual spelling of a term when the lexicon knows it (``go`` → ``Go``), else the term itself."""
     return _LEXICON_BY_LOWER.get(term.lower(), term)
 
 
@@ -170,7 +172,7 @@ def _is_tech_token(token: str) -> bool:
 
 
 def _term_spans(text: str, known: Iterable[str]) -> list[tuple[int, int]]:
-    candidates: list[re.Pattern[str]] = [term_pattern(_display(k)) for k in known if k.strip()]
+    candidates: list[re.Pattern[str]] = [term_pattern(display_term(k)) for k in known if k.strip()]
     candidates += [pattern for _, pattern in _LEXICON_PATTERNS]
     spans: list[tuple[int, int]] = []
     for pattern in candidates:
@@ -367,7 +369,7 @@ _NUMBER_WORDS: Final = {
 }  # fmt: skip
 _NUMBER = r"\d{1,2}|" + "|".join(_NUMBER_WORDS)
 _YEARS = re.compile(
-    rf"\b(?P<n>{_NUMBER})\s*(?:\+|plus)?\s*(?:(?:-|–|to|or)\s*(?:{_NUMBER})\s*\+?\s*)?(?:years?|yrs?)\b",
+    rf"\b(?P<n>{_NUMBER})\s*(?:\+|plus|or more)?\s*(?:(?:-|–|to|or)\s*(?:{_NUMBER})\s*\+?\s*)?(?:years?|yrs?)\b",
     re.IGNORECASE,
 )
 

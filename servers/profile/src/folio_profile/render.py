@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from folio_profile.matching import term_pattern
+from folio_profile.matching import display_term, term_pattern
 from folio_profile.models import KeywordUsage, SkillEntry, SkillsOverview
 from folio_profile.resume import SECTIONS
 
@@ -403,7 +403,7 @@ def skills_overview(doc: dict[str, Any], *, today: date | None = None) -> Skills
     intervals_of: dict[str, list[tuple[int, int]]] = {}
     sections_of: dict[str, set[str]] = {}
     for key in sorted(index):
-        pattern = term_pattern(spelling[key])
+        pattern = term_pattern(display_term(spelling[key]))
         hits = [text for text in texts if pattern.search(text.text)]
         intervals = sorted({text.interval for text in hits if text.interval is not None})
         sections = {text.section for text in hits}

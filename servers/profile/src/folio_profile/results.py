@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from folio_core.mcp import HowDecided
 from folio_profile.models import Change, SearchHit
-from folio_profile.store import AuditEntry, WriteOutcome
+
+if TYPE_CHECKING:
+    from folio_profile.store import AuditEntry, WriteOutcome
 
 
 class SectionResult(BaseModel):

@@ -9,7 +9,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
 from pydantic import Field
 
-from folio_core.db import package_migrations
+from folio_core.db.migrations import package_migrations
 from folio_core.mcp import (
     READ_ONLY,
     ConfirmForm,
@@ -24,7 +24,6 @@ from folio_core.mcp import (
 )
 from folio_core.settings import FolioSettings
 from folio_profile import __version__, prompts
-from folio_profile.fit import job_fit
 from folio_profile.matching import MAX_DESCRIPTION_CHARS, check_description, narrative_prompt
 from folio_profile.models import JobFit
 from folio_profile.results import HistoryEntry, HistoryResult, SearchResults, SectionResult, WriteResult
@@ -32,7 +31,8 @@ from folio_profile.patch import destructive_changes, diff, merge_patch, summaris
 from folio_profile.render import render_markdown, skills_overview
 from folio_profile.resume import SECTIONS, ResumeInvalidError, UnknownSectionError, get_section, validate_resume
 from folio_profile.service import ProfileService, as_tool_errors, client_label
-from folio_profile.store import FEED_PREFIXES, NoProfileError, VersionNotFoundError
+from folio_profile.errors import NoProfileError, VersionNotFoundError
+from folio_profile.uris import FEED_PREFIXES, RESUME_JSON, RESUME_MD, SKILLS, VERSION_TEMPLATE
 
 INSTRUCTIONS = """\
 The owner's professional profile: their résumé (JSON Resume), skills and experience.
@@ -85,6 +85,8 @@ async def _fit(description: str, ctx: Context[Any, Any]) -> JobFit:
         raise ToolError(str(exc)) from exc
     service = await _service(ctx)
     await service.current()
+    from folio_profile.fit import job_fit
+
     with as_tool_errors():
         return await job_fit(service.store, description, public_only=service.public)
 
@@ -207,28 +209,28 @@ def build_server(settings: FolioSettings) -> FolioServer:
         return ProfileService.of(await folio.ready_runtime())
 
 
-    @mcp.resource("profile://resume.json", name="resume.json", mime_type="application/json")
+    @mcp.resource(RESUME_JSON, name="resume.json", mime_type="application/json")
     async def resume_json() -> str:
         """The current résumé as JSON Resume."""
         return await (await _ready()).resource_json()
 
-    @mcp.resource("profile://resume.md", name="resume.md", mime_type="text/markdown")
+    @mcp.resource(RESUME_MD, name="resume.md", mime_type="text/markdown")
     async def resume_md() -> str:
         """The current résumé rendered as Markdown."""
         service = await _ready()
         return render_markdown(await service.document())
 
-    @mcp.resource("profile://skills", name="skills", mime_type="application/json")
+    @mcp.resource(SKILLS, name="skills", mime_type="application/json")
     async def skills() -> str:
         """Skills with levels and keywords, and where the résumé shows each keyword."""
         service = await _ready()
         return skills_overview(await service.document()).model_dump_json(indent=2)
 
-    @mcp.resource("profile://versions/{n}", name="version", mime_type="application/json")
+    @mcp.resource(VERSION_TEMPLATE, name="version", mime_type="application/json")
     async def version_resource(n: str) -> str:
         """One earlier version of the résumé."""
         service = await _ready()
-        return await service.version_json(n, f"profile://versions/{n}")
+        return await service.version_json(n, VERSION_TEMPLATE.format(n=n))
 
     @mcp.prompt()
     async def profile_introduce(

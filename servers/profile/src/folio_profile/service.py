@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from mcp.server.mcpserver import Context
@@ -17,29 +17,24 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR
 
-from folio_core.embeddings import EmbeddingError
 from folio_core.mcp import Runtime
+from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
 from folio_profile.resume import ResumeInvalidError, redact_public
-from folio_profile.store import (
-    ConcurrentWriteError,
-    NoProfileError,
-    ProfileStore,
-    Version,
-    VersionNotFoundError,
-    WriteOutcome,
-)
+
+if TYPE_CHECKING:  # the store (numpy, psycopg) loads after the handshake
+    from folio_profile.store import ProfileStore, Version, WriteOutcome
 
 log = structlog.get_logger(__name__)
-
-_DOMAIN_ERRORS = (NoProfileError, VersionNotFoundError, ResumeInvalidError, ConcurrentWriteError, EmbeddingError)
 
 
 @contextmanager
 def as_tool_errors() -> Iterator[None]:
     """Turn domain errors into ``ToolError`` messages the model can act on."""
+    from folio_core.embeddings import EmbeddingError
+
     try:
         yield
-    except _DOMAIN_ERRORS as exc:
+    except (NoProfileError, VersionNotFoundError, ResumeInvalidError, ConcurrentWriteError, EmbeddingError) as exc:
         raise ToolError(str(exc)) from exc
 
 
@@ -56,6 +51,8 @@ class ProfileService:
     STATE_KEY = "profile"
 
     def __init__(self, runtime: Runtime) -> None:
+        from folio_profile.store import ProfileStore
+
         self.settings = runtime.settings
         self.store = ProfileStore(runtime.pool, runtime.embedder)
         self.public = runtime.settings.is_public

@@ -24,17 +24,13 @@ from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder, EmbedderMismatchError
 from folio_profile.chunks import Chunk, chunk_resume
+from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
+from folio_profile.uris import RESUME_JSON, RESUME_MD, SKILLS, version_uri
 from folio_profile.models import Change, SearchHit
 from folio_profile.patch import diff, merge_patch
 from folio_profile.resume import ResumeInvalidError, load_resume, redact_public, resume_digest, validate_resume
 
 log = structlog.get_logger(__name__)
-
-RESUME_JSON = "profile://resume.json"
-RESUME_MD = "profile://resume.md"
-SKILLS = "profile://skills"
-VERSION_TEMPLATE = "profile://versions/{n}"
-FEED_PREFIXES = ("profile://",)
 
 _WRITE_LOCK = "folio:profile:write"
 _LAST_IMPORT_KEY = "last_import_digest"
@@ -57,40 +53,6 @@ SELECT section, path, text, 1 - dist AS similarity, fts, max_fts,
        1.0 / (%(k)s + sem_rank) + coalesce(1.0 / (%(k)s + fts_rank), 0) AS rrf
 FROM ranked ORDER BY rrf DESC, path LIMIT %(limit)s
 """
-
-
-def version_uri(version: int) -> str:
-    return VERSION_TEMPLATE.format(n=version)
-
-
-class NoProfileError(LookupError):
-    """No résumé has been imported yet."""
-
-
-class VersionNotFoundError(LookupError):
-    def __init__(self, version: int, existing: Sequence[int]) -> None:
-        self.version = version
-        self.existing = list(existing)
-        super().__init__(f"there is no version {version}; existing versions: {_ranges(self.existing)}")
-
-
-class ConcurrentWriteError(RuntimeError):
-    """Another writer kept changing the profile while this write was being prepared."""
-
-
-def _ranges(values: Sequence[int]) -> str:
-    if not values:
-        return "none"
-    out: list[str] = []
-    start = prev = values[0]
-    for v in [*values[1:], None]:
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        out.append(str(start) if start == prev else f"{start}–{prev}")
-        if v is not None:
-            start = prev = v
-    return ", ".join(out)
 
 
 @dataclass(frozen=True)

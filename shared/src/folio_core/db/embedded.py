@@ -114,6 +114,10 @@ class EmbeddedPostgres:
             with self._locked():
                 try:
                     server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+                    if not self.is_running():
+                        # pgserver caches one server object per pgdata and process: after this process
+                        # (or anyone) stopped the cluster, get_server() returns the stale object as is.
+                        server.ensure_postgres_running()
                 except Exception as exc:
                     log_file = self.pgdata / "log"
                     tail = log_file.read_text()[-2000:] if log_file.exists() else ""

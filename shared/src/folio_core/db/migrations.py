@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
 
-import psycopg
 import structlog
 
-from folio_core.db.pool import Connection
+if TYPE_CHECKING:
+    from folio_core.db.pool import Connection
 
 log = structlog.get_logger(__name__)
 
@@ -77,6 +78,8 @@ async def apply_migrations(conn: Connection, package: str, migrations: list[Migr
     Safe to call from several processes at once: one applies, the others wait on the lock and
     then find nothing left to do.
     """
+    import psycopg
+
     applied_now: list[int] = []
     lock_key = f"folio:migrate:{package}"
     await conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock_key,))
