@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from folio_core.settings import FolioSettings
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-
-from folio_core.settings import FolioSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = Path(sys.executable).parent / "folio-profile"
@@ -72,7 +71,11 @@ async def tour() -> None:
         await _tour(Client(stdio_client(server, errlog=errlog)), started)
 
     heading("Use it from Claude Desktop")
-    entry = {"mcpServers": {"folio-profile": {"command": str(COMMAND), "env": {"FOLIO_PORTFOLIO_DIR": str(portfolio)}}}}
+    entry = {
+        "mcpServers": {
+            "folio-profile": {"command": str(COMMAND), "env": {"FOLIO_PORTFOLIO_DIR": str(portfolio)}}
+        }
+    }
     print(textwrap.indent(json.dumps(entry, indent=2), "    "))
     print("\n    More in README.md. Run the tests with: make test")
 
@@ -81,10 +84,14 @@ async def _tour(session: Client, started: float) -> None:
     async with session as client:
         handshake = time.perf_counter() - started
         info = client.server_info
-        print(f"    {info.name if info else '?'} {info.version if info else ''}, protocol {client.protocol_version}, "
-              f"handshake in {handshake:.2f} s")
+        print(
+            f"    {info.name if info else '?'} {info.version if info else ''}, protocol {client.protocol_version}, "
+            f"handshake in {handshake:.2f} s"
+        )
         history = await call(client, "profile_history", {"limit": 3})
-        print(f"    ready in {time.perf_counter() - started:.2f} s (database, migrations, portfolio import, model)")
+        print(
+            f"    ready in {time.perf_counter() - started:.2f} s (database, migrations, portfolio import, model)"
+        )
         tools = [t.name for t in (await client.list_tools()).tools]
         resources = [r.uri for r in (await client.list_resources()).resources]
         prompts = [p.name for p in (await client.list_prompts()).prompts]
@@ -94,7 +101,9 @@ async def _tour(session: Client, started: float) -> None:
 
         heading("profile_history — the résumé is versioned and every change audited")
         for entry in history["entries"]:
-            print(f"    v{entry['version']}  {entry['action']:<8} {entry['at'][:19]}  {entry['reason'] or ''}")
+            print(
+                f"    v{entry['version']}  {entry['action']:<8} {entry['at'][:19]}  {entry['reason'] or ''}"
+            )
 
         basics = (await call(client, "profile_get", {"section": "basics"}))["content"]
         heading(f"profile_get basics — {basics.get('name')}, {basics.get('label', '')}")
@@ -112,16 +121,20 @@ async def _tour(session: Client, started: float) -> None:
         for item in fit["requirements"]:
             req = item["requirement"]
             evidence = item["evidence"][0]["path"] if item["evidence"] else "—"
-            print(f"    {item['verdict']:<7} {item['score']:.2f}  [{req['importance']}] "
-                  f"{textwrap.shorten(req['text'], 58):<60} {evidence}")
+            print(
+                f"    {item['verdict']:<7} {item['score']:.2f}  [{req['importance']}] "
+                f"{textwrap.shorten(req['text'], 58):<60} {evidence}"
+            )
         print(f"    overall {fit['overall_score']:.2f}; gaps: {'; '.join(fit['gaps']) or 'none'}")
         print("    (no narrative: this client has no LLM to sample; `folio chat` will provide one)")
 
         heading("profile://skills — a resource")
         skills = json.loads((await client.read_resource("profile://skills")).contents[0].text)  # type: ignore[union-attr]
         for skill in skills["skills"][:5]:
-            print(f"    {skill['name']:<26} {skill.get('level') or '':<13} {skill['years']:>4.1f} y  "
-                  f"{', '.join(skill['keywords'][:4])}")
+            print(
+                f"    {skill['name']:<26} {skill.get('level') or '':<13} {skill['years']:>4.1f} y  "
+                f"{', '.join(skill['keywords'][:4])}"
+            )
 
 
 if __name__ == "__main__":

@@ -5,20 +5,6 @@ from typing import Annotated, Any
 import anyio
 import psycopg
 import pytest
-from mcp import Client
-from mcp.client import ClientRequestContext
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
-from mcp.types import (
-    CreateMessageRequestParams,
-    CreateMessageResult,
-    ElicitRequestParams,
-    ElicitResult,
-    ResourceUpdatedNotification,
-    SamplingMessage,
-    TextContent,
-)
-
 from folio_core.changefeed import notify
 from folio_core.mcp import (
     READ_ONLY,
@@ -32,6 +18,19 @@ from folio_core.mcp import (
     write_annotations,
 )
 from folio_core.settings import FolioSettings
+from mcp import Client
+from mcp.client import ClientRequestContext
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
+from mcp.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
+    ResourceUpdatedNotification,
+    SamplingMessage,
+    TextContent,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +108,9 @@ async def decline_elicitation(ctx: ClientRequestContext, params: ElicitRequestPa
     return ElicitResult(action="decline")
 
 
-async def answer_sampling(ctx: ClientRequestContext, params: CreateMessageRequestParams) -> CreateMessageResult:
+async def answer_sampling(
+    ctx: ClientRequestContext, params: CreateMessageRequestParams
+) -> CreateMessageResult:
     prompt = params.messages[0].content
     assert isinstance(prompt, TextContent)
     return CreateMessageResult(
@@ -139,8 +140,12 @@ async def test_owner_audience_registers_every_tool_with_annotations(settings: Fo
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_confirmation_through_elicitation_when_the_client_can_ask(settings: FolioSettings, mode: str) -> None:
-    async with Client(make_server(settings).mcp, mode=mode, elicitation_callback=accept_elicitation) as client:
+async def test_confirmation_through_elicitation_when_the_client_can_ask(
+    settings: FolioSettings, mode: str
+) -> None:
+    async with Client(
+        make_server(settings).mcp, mode=mode, elicitation_callback=accept_elicitation
+    ) as client:
         result = await client.call_tool("delete_thing", {"name": "notes"})
     assert not result.is_error, text(result)
     assert text(result) == "deleted notes (elicitation)"
@@ -148,7 +153,9 @@ async def test_confirmation_through_elicitation_when_the_client_can_ask(settings
 
 @pytest.mark.parametrize("mode", ERAS)
 async def test_declined_confirmation_changes_nothing(settings: FolioSettings, mode: str) -> None:
-    async with Client(make_server(settings).mcp, mode=mode, elicitation_callback=decline_elicitation) as client:
+    async with Client(
+        make_server(settings).mcp, mode=mode, elicitation_callback=decline_elicitation
+    ) as client:
         result = await client.call_tool("delete_thing", {"name": "notes"})
     assert result.is_error
     assert "did not confirm" in text(result)
@@ -168,7 +175,9 @@ async def test_without_elicitation_confirm_true_is_required(settings: FolioSetti
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_sampling_when_available_and_a_plain_result_otherwise(settings: FolioSettings, mode: str) -> None:
+async def test_sampling_when_available_and_a_plain_result_otherwise(
+    settings: FolioSettings, mode: str
+) -> None:
     server = make_server(settings)
     async with Client(server.mcp, mode=mode, sampling_callback=answer_sampling) as client:
         sampled = await client.call_tool("summarise", {"topic": "pgvector"})
@@ -191,7 +200,9 @@ async def test_handshake_era_subscribers_get_updates_from_any_writer(settings: F
     async with Client(make_server(settings).mcp, mode="legacy", message_handler=on_message) as client:
         assert text(await client.call_tool("look", {})) == "ready on owner"
         await client.subscribe_resource("test://thing/1")
-        async with await psycopg.AsyncConnection.connect(str(settings.database_url.get_secret_value())) as other:
+        async with await psycopg.AsyncConnection.connect(
+            str(settings.database_url.get_secret_value())
+        ) as other:
             await notify(other, "test://thing/2")  # not subscribed
             await notify(other, "test://thing/1")
             await other.commit()

@@ -22,20 +22,33 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from folio_core.db.embedded import EmbeddedPostgres
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-
-from folio_core.db.embedded import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 QUERIES = [
-    "Kubernetes platform engineering", "on-call and incident response", "mentoring junior engineers",
-    "event streaming with Kafka", "PostgreSQL performance tuning", "machine learning infrastructure",
-    "cutting cloud costs", "data pipelines and ETL", "public speaking at conferences", "Go microservices",
-    "developer experience and paved roads", "security and compliance", "observability with OpenTelemetry",
-    "leading cross-team projects", "open source contributions", "languages spoken", "university degree",
-    "awards and recognition", "Python async programming", "migrating legacy systems",
+    "Kubernetes platform engineering",
+    "on-call and incident response",
+    "mentoring junior engineers",
+    "event streaming with Kafka",
+    "PostgreSQL performance tuning",
+    "machine learning infrastructure",
+    "cutting cloud costs",
+    "data pipelines and ETL",
+    "public speaking at conferences",
+    "Go microservices",
+    "developer experience and paved roads",
+    "security and compliance",
+    "observability with OpenTelemetry",
+    "leading cross-team projects",
+    "open source contributions",
+    "languages spoken",
+    "university degree",
+    "awards and recognition",
+    "Python async programming",
+    "migrating legacy systems",
 ]
 
 
@@ -55,8 +68,10 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def spawn(params: StdioServerParameters, mode: str, tool: str, args: dict[str, Any]) -> tuple[float, float]:
-    with open(os.devnull, "w") as devnull:
+async def spawn(
+    params: StdioServerParameters, mode: str, tool: str, args: dict[str, Any]
+) -> tuple[float, float]:
+    with Path(os.devnull).open("w") as devnull:
         started = time.perf_counter()
         async with Client(stdio_client(params, errlog=devnull), mode=mode) as client:
             handshake = time.perf_counter() - started
@@ -75,7 +90,9 @@ async def bench_profile(runs: int, queries: int) -> dict[str, Any]:
     cluster_start = time.perf_counter() - cold
     env = {"FOLIO_DATA_DIR": str(data_dir), "FOLIO_PORTFOLIO_DIR": str(ROOT / "configs" / "portfolio")}
     profile = StdioServerParameters(command=str(BIN / "folio-profile"), args=[], env=env)
-    trivial = StdioServerParameters(command=sys.executable, args=[str(Path(__file__).with_name("trivial_server.py"))])
+    trivial = StdioServerParameters(
+        command=sys.executable, args=[str(Path(__file__).with_name("trivial_server.py"))]
+    )
     results: dict[str, Any] = {"embedded_cluster_cold_start_s": round(cluster_start, 3)}
     try:
         # Warm-up: first import of the portfolio (embeds every chunk) and OS file caches.
@@ -84,8 +101,12 @@ async def bench_profile(runs: int, queries: int) -> dict[str, Any]:
 
         startup: dict[str, dict[str, list[float]]] = {}
         for mode in ("legacy", "auto"):
-            samples: dict[str, list[float]] = {"profile_handshake": [], "profile_first": [], "trivial_handshake": [],
-                                               "trivial_first": []}
+            samples: dict[str, list[float]] = {
+                "profile_handshake": [],
+                "profile_first": [],
+                "trivial_handshake": [],
+                "trivial_first": [],
+            }
             for _ in range(runs):
                 h, f = await spawn(trivial, mode, "echo", {"text": "hi"})
                 samples["trivial_handshake"].append(h)
@@ -98,17 +119,20 @@ async def bench_profile(runs: int, queries: int) -> dict[str, Any]:
             mode: {
                 **{key: summary(values) for key, values in samples.items()},
                 "handshake_ratio": round(
-                    statistics.median(samples["profile_handshake"]) / statistics.median(samples["trivial_handshake"]), 3
+                    statistics.median(samples["profile_handshake"])
+                    / statistics.median(samples["trivial_handshake"]),
+                    3,
                 ),
                 "first_answer_ratio": round(
-                    statistics.median(samples["profile_first"]) / statistics.median(samples["trivial_first"]), 3
+                    statistics.median(samples["profile_first"]) / statistics.median(samples["trivial_first"]),
+                    3,
                 ),
             }
             for mode, samples in startup.items()
         }
 
         latencies: list[float] = []
-        with open(os.devnull, "w") as devnull:
+        with Path(os.devnull).open("w") as devnull:
             async with Client(stdio_client(profile, errlog=devnull), mode="legacy") as client:
                 await client.call_tool("profile_search", {"query": "warm-up", "limit": 5})
                 for i in range(queries):
@@ -128,7 +152,9 @@ def print_profile(results: dict[str, Any]) -> None:
     search = results["profile_search"]
     print("\nprofile server")
     print(f"  {'measure':<46} {'p50 ms':>9} {'p95 ms':>9}")
-    print(f"  {'profile_search, 100 queries (stdio, limit 5)':<46} {search['p50_ms']:>9.1f} {search['p95_ms']:>9.1f}")
+    print(
+        f"  {'profile_search, 100 queries (stdio, limit 5)':<46} {search['p50_ms']:>9.1f} {search['p95_ms']:>9.1f}"
+    )
     for mode, data in results["startup"].items():
         era = "2025-11-25" if mode == "legacy" else "2026-07-28"
         for kind in ("handshake", "first"):
@@ -136,14 +162,20 @@ def print_profile(results: dict[str, Any]) -> None:
             for server in ("trivial", "profile"):
                 row = data[f"{server}_{kind}"]
                 name = "folio-profile" if server == "profile" else "trivial SDK server"
-                print(f"  {f'spawn → {label}, {name} ({era})':<46} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}")
-        print(f"  {'ratio (p50), handshake / first answer':<46} {data['handshake_ratio']:>9.3f} "
-              f"{data['first_answer_ratio']:>9.3f}")
+                print(
+                    f"  {f'spawn → {label}, {name} ({era})':<46} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}"
+                )
+        print(
+            f"  {'ratio (p50), handshake / first answer':<46} {data['handshake_ratio']:>9.3f} "
+            f"{data['first_answer_ratio']:>9.3f}"
+        )
     print(f"  embedded PostgreSQL cold start: {results['embedded_cluster_cold_start_s']:.2f} s")
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10, help="spawns per server and era")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")

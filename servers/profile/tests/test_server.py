@@ -9,6 +9,9 @@ from typing import Any
 
 import anyio
 import pytest
+from folio_core.settings import FolioSettings
+from folio_core.testing import tool_text
+from folio_profile.server import build_server
 from mcp import Client, MCPError
 from mcp.client import ClientRequestContext
 from mcp.types import (
@@ -19,10 +22,6 @@ from mcp.types import (
     ResourceUpdatedNotification,
     TextContent,
 )
-
-from folio_core.settings import FolioSettings
-from folio_core.testing import tool_text
-from folio_profile.server import build_server
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +63,9 @@ async def error(c: Client, tool: str, args: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("mode", ERAS)
-async def test_lists_every_tool_resource_and_prompt(make_settings: Callable[..., FolioSettings], mode: str) -> None:
+async def test_lists_every_tool_resource_and_prompt(
+    make_settings: Callable[..., FolioSettings], mode: str
+) -> None:
     async with client(make_settings(), mode) as c:
         tools = {t.name: t for t in (await c.list_tools()).tools}
         resources = {r.uri for r in (await c.list_resources()).resources}
@@ -162,7 +163,9 @@ async def test_match_job_adds_a_narrative_when_the_client_samples(
     async def sample(ctx: ClientRequestContext, params: CreateMessageRequestParams) -> CreateMessageResult:
         asked.append(params)
         return CreateMessageResult(
-            role="assistant", content=TextContent(type="text", text="A strong platform fit."), model="scripted"
+            role="assistant",
+            content=TextContent(type="text", text="A strong platform fit."),
+            model="scripted",
         )
 
     async with client(make_settings(), mode, sampling_callback=sample) as c:
@@ -190,7 +193,12 @@ async def test_a_safe_update_applies_without_confirmation(
     assert result["version"] == 2 and result["created"] is True
     assert result["confirmed_by"] == "not-needed"
     assert result["changes"] == [
-        {"op": "replace", "path": "$.basics.label", "old": result["changes"][0]["old"], "new": "Principal Engineer"}
+        {
+            "op": "replace",
+            "path": "$.basics.label",
+            "old": result["changes"][0]["old"],
+            "new": "Principal Engineer",
+        }
     ]
     assert basics["content"]["label"] == "Principal Engineer"
     entry = history["entries"][0]
@@ -244,7 +252,9 @@ async def test_an_invalid_patch_names_the_failing_paths_and_changes_nothing(
 ) -> None:
     async with client(make_settings()) as c:
         message = await error(
-            c, "profile_update", {"patch": {"basics": {"email": "not-an-email"}, "work": "nope"}, "reason": "x"}
+            c,
+            "profile_update",
+            {"patch": {"basics": {"email": "not-an-email"}, "work": "nope"}, "reason": "x"},
         )
         history = await call(c, "profile_history", {})
     assert "$.basics.email" in message and "$.work" in message
@@ -296,7 +306,11 @@ async def test_prompts_embed_the_resume(make_settings: Callable[..., FolioSettin
         intro = await c.get_prompt("profile_introduce", {"audience": "a hiring manager", "length": "medium"})
         letter = await c.get_prompt("profile_cover_letter", {"job_description": JOB})
         prep = await c.get_prompt("profile_interview_prep", {"role": "Staff Engineer"})
-    for result, needle in ((intro, "a hiring manager"), (letter, "Kubernetes in production"), (prep, "Staff Engineer")):
+    for result, needle in (
+        (intro, "a hiring manager"),
+        (letter, "Kubernetes in production"),
+        (prep, "Staff Engineer"),
+    ):
         content = result.messages[0].content
         assert isinstance(content, TextContent)
         assert needle in content.text
@@ -312,7 +326,9 @@ async def test_public_audience_hides_contact_details_and_write_tools(
         tools = {t.name for t in (await c.list_tools()).tools}
         seen = [
             json.dumps(await call(c, "profile_get", {})),
-            json.dumps(await call(c, "profile_search", {"query": "email phone contact address", "limit": 50})),
+            json.dumps(
+                await call(c, "profile_search", {"query": "email phone contact address", "limit": 50})
+            ),
             (await c.read_resource("profile://resume.json")).contents[0].text,  # type: ignore[union-attr]
             (await c.read_resource("profile://resume.md")).contents[0].text,  # type: ignore[union-attr]
             (await c.read_resource("profile://versions/1")).contents[0].text,  # type: ignore[union-attr]

@@ -11,11 +11,10 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
-from mcp.types import ResourceUpdatedNotification
-
 from folio_core.db.embedded import EmbeddedPostgres
 from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO, tool_text
+from mcp import Client, StdioServerParameters
+from mcp.types import ResourceUpdatedNotification
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -113,11 +112,17 @@ def test_import_command_reports_invalid_files_with_paths(database_url: str, tmp_
     assert rejected.stdout == ""
 
     good = subprocess.run(
-        [str(COMMAND), "import", str(SAMPLE_PORTFOLIO / "resume.json")], env=env, capture_output=True, text=True
+        [str(COMMAND), "import", str(SAMPLE_PORTFOLIO / "resume.json")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert good.returncode == 0, good.stderr
     assert "imported as version 1" in good.stdout
     again = subprocess.run(
-        [str(COMMAND), "import", str(SAMPLE_PORTFOLIO / "resume.json")], env=env, capture_output=True, text=True
+        [str(COMMAND), "import", str(SAMPLE_PORTFOLIO / "resume.json")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert again.returncode == 0 and "unchanged" in again.stdout

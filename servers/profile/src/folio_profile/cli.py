@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import anyio
-
 from folio_core.logging import configure_logging
 from folio_core.settings import FolioSettings
 
@@ -46,6 +45,7 @@ def run(argv: list[str] | None = None) -> None:
 async def _import(settings: FolioSettings, path: Path) -> int:
     from folio_core.db import apply_migrations, open_pool, package_migrations, resolve_database_url
     from folio_core.embeddings import make_embedder
+
     from folio_profile.resume import ResumeInvalidError
     from folio_profile.store import ProfileStore
 
@@ -57,7 +57,9 @@ async def _import(settings: FolioSettings, path: Path) -> int:
             await apply_migrations(conn, "folio_profile", package_migrations("folio_profile"))
         store = ProfileStore(pool, make_embedder(settings.embedder, openai_base_url=settings.openai_base_url))
         try:
-            outcome = await store.import_file(path.expanduser().resolve(), client="folio-profile import", force=True)
+            outcome = await store.import_file(
+                path.expanduser().resolve(), client="folio-profile import", force=True
+            )
         except FileNotFoundError:
             sys.stderr.write(f"folio-profile: no such file: {path}\n")
             return 2

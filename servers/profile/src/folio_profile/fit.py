@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from folio_profile.errors import NoProfileError
 from folio_profile.matching import assess, extract_requirements, summarise_fit
 from folio_profile.models import JobFit
 from folio_profile.render import skills_overview
-from folio_profile.store import NoProfileError, ProfileStore
+from folio_profile.store import ProfileStore
 
 EVIDENCE_PER_REQUIREMENT = 5
 

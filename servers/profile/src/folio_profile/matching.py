@@ -369,7 +369,8 @@ _NUMBER_WORDS: Final = {
 }  # fmt: skip
 _NUMBER = r"\d{1,2}|" + "|".join(_NUMBER_WORDS)
 _YEARS = re.compile(
-    rf"\b(?P<n>{_NUMBER})\s*(?:\+|plus|or more)?\s*(?:(?:-|–|to|or)\s*(?:{_NUMBER})\s*\+?\s*)?(?:years?|yrs?)\b",
+    rf"\b(?P<n>{_NUMBER})\s*(?:\+|plus|or more)?\s*"
+    rf"(?:(?:-|–|to|or)\s*(?:{_NUMBER})\s*\+?\s*)?(?:years?|yrs?)\b",
     re.IGNORECASE,
 )
 

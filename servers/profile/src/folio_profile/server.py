@@ -2,13 +2,6 @@
 
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
-from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
-from pydantic import Field
-
 from folio_core.db.migrations import package_migrations
 from folio_core.mcp import (
     READ_ONLY,
@@ -23,15 +16,28 @@ from folio_core.mcp import (
     write_annotations,
 )
 from folio_core.settings import FolioSettings
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
+from pydantic import Field
+
 from folio_profile import __version__, prompts
+from folio_profile.errors import NoProfileError, VersionNotFoundError
 from folio_profile.matching import MAX_DESCRIPTION_CHARS, check_description, narrative_prompt
 from folio_profile.models import JobFit
-from folio_profile.results import HistoryEntry, HistoryResult, SearchResults, SectionResult, WriteResult
 from folio_profile.patch import destructive_changes, diff, merge_patch, summarise_changes
 from folio_profile.render import render_markdown, skills_overview
-from folio_profile.resume import SECTIONS, ResumeInvalidError, UnknownSectionError, get_section, validate_resume
+from folio_profile.results import HistoryEntry, HistoryResult, SearchResults, SectionResult, WriteResult
+from folio_profile.resume import (
+    SECTIONS,
+    ResumeInvalidError,
+    UnknownSectionError,
+    get_section,
+    validate_resume,
+)
 from folio_profile.service import ProfileService, as_tool_errors, client_label
-from folio_profile.errors import NoProfileError, VersionNotFoundError
 from folio_profile.uris import FEED_PREFIXES, RESUME_JSON, RESUME_MD, SKILLS, VERSION_TEMPLATE
 
 INSTRUCTIONS = """\
@@ -44,7 +50,9 @@ Limit = Annotated[int, Field(ge=1, le=50, description="How many hits to return (
 Reason = Annotated[str, Field(min_length=1, max_length=500, description="Why this change is made (audited).")]
 Confirm = Annotated[
     bool,
-    Field(description="Set to true only after the user agreed to a destructive change you described to them."),
+    Field(
+        description="Set to true only after the user agreed to a destructive change you described to them."
+    ),
 ]
 
 
@@ -91,9 +99,7 @@ async def _fit(description: str, ctx: Context[Any, Any]) -> JobFit:
         return await job_fit(service.store, description, public_only=service.public)
 
 
-async def _ask_narrative(
-    ctx: Context[Any, Any], fit: Annotated[JobFit, Resolve(_fit)]
-) -> Sample | None:
+async def _ask_narrative(ctx: Context[Any, Any], fit: Annotated[JobFit, Resolve(_fit)]) -> Sample | None:
     if not can_sample(ctx):
         return None
     service = await _service(ctx)
@@ -179,7 +185,9 @@ def build_server(settings: FolioSettings) -> FolioServer:
         ctx: Context[Any, Any],
         patch: Annotated[
             dict[str, Any],
-            Field(description="A JSON Merge Patch (RFC 7396) on the résumé: null removes a key, arrays are replaced."),
+            Field(
+                description="A JSON Merge Patch (RFC 7396) on the résumé: null removes a key, arrays are replaced."
+            ),
         ],
         reason: Reason,
         decision: Annotated[ElicitationResult[ConfirmForm], confirmation(_describe_update)],
@@ -208,7 +216,6 @@ def build_server(settings: FolioSettings) -> FolioServer:
     async def _ready() -> ProfileService:
         return ProfileService.of(await folio.ready_runtime())
 
-
     @mcp.resource(RESUME_JSON, name="resume.json", mime_type="application/json")
     async def resume_json() -> str:
         """The current résumé as JSON Resume."""
@@ -235,7 +242,9 @@ def build_server(settings: FolioSettings) -> FolioServer:
     @mcp.prompt()
     async def profile_introduce(
         audience: Annotated[str, Field(description="Who the introduction is for.")] = "a recruiter",
-        length: Annotated[Literal["short", "medium", "long"], Field(description="short, medium or long")] = "short",
+        length: Annotated[
+            Literal["short", "medium", "long"], Field(description="short, medium or long")
+        ] = "short",
     ) -> str:
         """Introduce the owner to someone, in their own voice, from the résumé."""
         service = await _ready()
@@ -258,4 +267,4 @@ def build_server(settings: FolioSettings) -> FolioServer:
     return folio
 
 
-__all__ = ["Runtime", "VersionNotFoundError", "NoProfileError", "build_server"]
+__all__ = ["NoProfileError", "Runtime", "VersionNotFoundError", "build_server"]

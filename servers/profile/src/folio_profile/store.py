@@ -18,17 +18,23 @@ from typing import Any
 import anyio
 import numpy as np
 import structlog
-from psycopg.types.json import Jsonb
-
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder, EmbedderMismatchError
+from psycopg.types.json import Jsonb
+
 from folio_profile.chunks import Chunk, chunk_resume
 from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
-from folio_profile.uris import RESUME_JSON, RESUME_MD, SKILLS, version_uri
 from folio_profile.models import Change, SearchHit
 from folio_profile.patch import diff, merge_patch
-from folio_profile.resume import ResumeInvalidError, load_resume, redact_public, resume_digest, validate_resume
+from folio_profile.resume import (
+    ResumeInvalidError,
+    load_resume,
+    redact_public,
+    resume_digest,
+    validate_resume,
+)
+from folio_profile.uris import RESUME_JSON, RESUME_MD, SKILLS, version_uri
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +155,9 @@ class ProfileStore:
         """Hybrid search over the current version: vector similarity and full text, fused by rank."""
         return (await self.search_many([query], limit, public_only=public_only))[0]
 
-    async def search_many(self, queries: Sequence[str], limit: int, *, public_only: bool) -> list[list[SearchHit]]:
+    async def search_many(
+        self, queries: Sequence[str], limit: int, *, public_only: bool
+    ) -> list[list[SearchHit]]:
         """:meth:`search` for several queries, embedded in one batch."""
         async with self.pool.connection() as conn:
             current = await self._current(conn)
@@ -194,7 +202,9 @@ class ProfileStore:
 
     # ---------------------------------------------------------------- writes
 
-    async def import_file(self, path: Path, *, client: str | None = None, force: bool = False) -> WriteOutcome | None:
+    async def import_file(
+        self, path: Path, *, client: str | None = None, force: bool = False
+    ) -> WriteOutcome | None:
         """Import ``path`` as a new version, unless it is the file imported last (then None)."""
         document = await anyio.to_thread.run_sync(load_resume, path)
         digest = resume_digest(document)
@@ -333,7 +343,9 @@ class ProfileStore:
         if missing:
             fresh = await anyio.to_thread.run_sync(self.embedder.embed_documents, missing)
             known.update(zip(missing, fresh, strict=True))
-        vectors = np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        vectors = (
+            np.stack([known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
+        )
         return _Indexed(chunks, public, vectors)
 
     async def _insert_chunks(self, conn: Connection, version: int, indexed: _Indexed) -> None:
@@ -343,7 +355,9 @@ class ProfileStore:
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
                 [
                     (version, i, c.section, c.path, c.text, pub, vec, self.embedder.name)
-                    for i, (c, pub, vec) in enumerate(zip(indexed.chunks, indexed.public, indexed.vectors, strict=True))
+                    for i, (c, pub, vec) in enumerate(
+                        zip(indexed.chunks, indexed.public, indexed.vectors, strict=True)
+                    )
                 ],
             )
 

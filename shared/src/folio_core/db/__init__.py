@@ -46,7 +46,23 @@ _EXPORTS = {
     "resolve_database_url": "pool",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Connection",
+    "DatabaseError",
+    "EmbeddedDatabaseError",
+    "EmbeddedPostgres",
+    "Migration",
+    "MigrationError",
+    "Pool",
+    "apply_migrations",
+    "connect",
+    "embedded_postgres",
+    "ensure_pgvector",
+    "load_migrations",
+    "open_pool",
+    "package_migrations",
+    "resolve_database_url",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -62,7 +62,9 @@ def load_migrations(source: Traversable) -> list[Migration]:
             raise MigrationError(f"migration file {entry.name!r} must be named NNN_lowercase_name.sql")
         version = int(match["version"])
         if version in found:
-            raise MigrationError(f"two migrations share version {version}: {found[version].name}, {entry.name}")
+            raise MigrationError(
+                f"two migrations share version {version}: {found[version].name}, {entry.name}"
+            )
         found[version] = Migration(version, match["name"], entry.read_text(encoding="utf-8"))
     return [found[v] for v in sorted(found)]
 

@@ -1,9 +1,9 @@
 """MCP helpers every Folio server reuses."""
 
 from folio_core.mcp.interact import (
-    HowDecided,
     ConfirmForm,
     Decision,
+    HowDecided,
     can_elicit,
     can_sample,
     confirmation,

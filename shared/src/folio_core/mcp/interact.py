@@ -104,10 +104,7 @@ def require_confirmation(outcome: ElicitationResult[ConfirmForm], *, tool: str) 
     """Turn the resolver's outcome into a :class:`Decision`, or raise ``ToolError`` if refused."""
     if isinstance(outcome, AcceptedElicitation):
         data = outcome.data
-        if isinstance(data, Decision):
-            decision = data
-        else:
-            decision = Decision(bool(data.confirm), "elicitation")
+        decision = data if isinstance(data, Decision) else Decision(bool(data.confirm), "elicitation")
     else:
         decision = Decision(False, "elicitation")
     if decision.approved:

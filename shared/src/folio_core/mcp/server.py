@@ -36,7 +36,9 @@ log = structlog.get_logger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+READ_ONLY = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
 
 
 def write_annotations(*, destructive: bool, idempotent: bool = False) -> ToolAnnotations:
@@ -190,9 +192,7 @@ class FolioServer:
             async with runtime._pool.connection() as conn:
                 await apply_migrations(conn, self.package, self.migrations)
             feed_started = anyio.Event()
-            tg.start_soon(
-                lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set)
-            )
+            tg.start_soon(lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set))
             await feed_started.wait()
             if self.on_ready is not None:
                 await self.on_ready(runtime)
