@@ -6,7 +6,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 from folio_core.changefeed import MAX_PAYLOAD, ChangeFeed, notify, notify_many
 from folio_core.db.pool import Connection, connect
@@ -114,11 +113,6 @@ async def test_iterating_before_entering_is_an_error(database_url: str) -> None:
 async def read_line(stream: BufferedByteReceiveStream) -> str:
     with anyio.fail_after(20):
         return (await stream.receive_until(b"\n", 65536)).decode()
-
-
-async def child_output(process: Process) -> str:
-    assert process.stderr is not None
-    return (await BufferedByteReceiveStream(process.stderr).receive_exactly(0)).decode()
 
 
 async def test_child_process_writes_parent_receives(database_url: str, writer: Connection) -> None:

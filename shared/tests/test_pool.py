@@ -94,7 +94,7 @@ async def test_connect_failure_is_a_database_error_without_the_password() -> Non
     assert isinstance(excinfo.value.__cause__, psycopg.OperationalError)
 
 
-async def test_resolve_database_url_prefers_the_configured_url(tmp_path: object) -> None:
+async def test_resolve_database_url_prefers_the_configured_url() -> None:
     settings = FolioSettings(_env_file=None, database_url="postgresql://u:pw@db.example/folio")  # type: ignore[call-arg]
     assert await resolve_database_url(settings) == "postgresql://u:pw@db.example/folio"
 

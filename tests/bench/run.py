@@ -1,198 +1,69 @@
-"""Folio benchmarks (``make bench``): prints a table and writes ``bench-results/<name>.json``.
+"""Folio benchmarks (``make bench``): each ``bench_<name>.py`` beside this file prints a table and
+its results are written to ``bench-results/<name>.json``.
 
-profile
-  * profile_search latency over 100 queries, through a real stdio MCP session;
-  * spawn-to-ready of ``folio-profile`` next to a trivial one-tool SDK server, measured in the
-    same run, alternating, in both protocol eras: "handshake" is the client's connect returning,
-    "first answer" is the first tool call answered (for folio-profile: database, migrations,
-    portfolio check and embedding model ready).
+A benchmark module defines ``NAME``, ``add_arguments(parser)``, ``async run(args) -> dict`` and
+``report(results)``. ``--only NAME`` runs one of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import anyio
-from folio_core.db.embedded import EmbeddedPostgres
-from mcp import Client, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from folio_core.logging import configure_logging
+from folio_core.settings import FolioSettings
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-QUERIES = [
-    "Kubernetes platform engineering",
-    "on-call and incident response",
-    "mentoring junior engineers",
-    "event streaming with Kafka",
-    "PostgreSQL performance tuning",
-    "machine learning infrastructure",
-    "cutting cloud costs",
-    "data pipelines and ETL",
-    "public speaking at conferences",
-    "Go microservices",
-    "developer experience and paved roads",
-    "security and compliance",
-    "observability with OpenTelemetry",
-    "leading cross-team projects",
-    "open source contributions",
-    "languages spoken",
-    "university degree",
-    "awards and recognition",
-    "Python async programming",
-    "migrating legacy systems",
-]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50_ms": round(statistics.median(values) * 1000, 2),
-        "p95_ms": round(percentile(values, 95) * 1000, 2),
-        "min_ms": round(min(values) * 1000, 2),
-        "max_ms": round(max(values) * 1000, 2),
-    }
-
-
-async def spawn(
-    params: StdioServerParameters, mode: str, tool: str, args: dict[str, Any]
-) -> tuple[float, float]:
-    with Path(os.devnull).open("w") as devnull:
-        started = time.perf_counter()
-        async with Client(stdio_client(params, errlog=devnull), mode=mode) as client:
-            handshake = time.perf_counter() - started
-            result = await client.call_tool(tool, args)
-            first = time.perf_counter() - started
-            if result.is_error:
-                raise RuntimeError(f"{tool} failed during the benchmark: {result.content}")
-    return handshake, first
-
-
-async def bench_profile(runs: int, queries: int) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix="folio-bench-"))
-    cluster = EmbeddedPostgres(data_dir)
-    cold = time.perf_counter()
-    cluster.start()  # the bench holds the embedded database, as another client would
-    cluster_start = time.perf_counter() - cold
-    env = {"FOLIO_DATA_DIR": str(data_dir), "FOLIO_PORTFOLIO_DIR": str(ROOT / "configs" / "portfolio")}
-    profile = StdioServerParameters(command=str(BIN / "folio-profile"), args=[], env=env)
-    trivial = StdioServerParameters(
-        command=sys.executable, args=[str(Path(__file__).with_name("trivial_server.py"))]
-    )
-    results: dict[str, Any] = {"embedded_cluster_cold_start_s": round(cluster_start, 3)}
-    try:
-        # Warm-up: first import of the portfolio (embeds every chunk) and OS file caches.
-        await spawn(profile, "legacy", "profile_history", {})
-        await spawn(trivial, "legacy", "echo", {"text": "hi"})
-
-        startup: dict[str, dict[str, list[float]]] = {}
-        for mode in ("legacy", "auto"):
-            samples: dict[str, list[float]] = {
-                "profile_handshake": [],
-                "profile_first": [],
-                "trivial_handshake": [],
-                "trivial_first": [],
-            }
-            for _ in range(runs):
-                h, f = await spawn(trivial, mode, "echo", {"text": "hi"})
-                samples["trivial_handshake"].append(h)
-                samples["trivial_first"].append(f)
-                h, f = await spawn(profile, mode, "profile_history", {"limit": 1})
-                samples["profile_handshake"].append(h)
-                samples["profile_first"].append(f)
-            startup[mode] = samples
-        results["startup"] = {
-            mode: {
-                **{key: summary(values) for key, values in samples.items()},
-                "handshake_ratio": round(
-                    statistics.median(samples["profile_handshake"])
-                    / statistics.median(samples["trivial_handshake"]),
-                    3,
-                ),
-                "first_answer_ratio": round(
-                    statistics.median(samples["profile_first"]) / statistics.median(samples["trivial_first"]),
-                    3,
-                ),
-            }
-            for mode, samples in startup.items()
-        }
-
-        latencies: list[float] = []
-        with Path(os.devnull).open("w") as devnull:
-            async with Client(stdio_client(profile, errlog=devnull), mode="legacy") as client:
-                await client.call_tool("profile_search", {"query": "warm-up", "limit": 5})
-                for i in range(queries):
-                    query = QUERIES[i % len(QUERIES)] + ("" if i < len(QUERIES) else f" {i}")
-                    started = time.perf_counter()
-                    result = await client.call_tool("profile_search", {"query": query, "limit": 5})
-                    latencies.append(time.perf_counter() - started)
-                    if result.is_error:
-                        raise RuntimeError(f"profile_search failed: {result.content}")
-        results["profile_search"] = summary(latencies)
-    finally:
-        cluster.stop()
-    return results
-
-
-def print_profile(results: dict[str, Any]) -> None:
-    search = results["profile_search"]
-    print("\nprofile server")
-    print(f"  {'measure':<46} {'p50 ms':>9} {'p95 ms':>9}")
-    print(
-        f"  {'profile_search, 100 queries (stdio, limit 5)':<46} {search['p50_ms']:>9.1f} {search['p95_ms']:>9.1f}"
-    )
-    for mode, data in results["startup"].items():
-        era = "2025-11-25" if mode == "legacy" else "2026-07-28"
-        for kind in ("handshake", "first"):
-            label = "handshake" if kind == "handshake" else "first answer"
-            for server in ("trivial", "profile"):
-                row = data[f"{server}_{kind}"]
-                name = "folio-profile" if server == "profile" else "trivial SDK server"
-                print(
-                    f"  {f'spawn → {label}, {name} ({era})':<46} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}"
-                )
-        print(
-            f"  {'ratio (p50), handshake / first answer':<46} {data['handshake_ratio']:>9.3f} "
-            f"{data['first_answer_ratio']:>9.3f}"
-        )
-    print(f"  embedded PostgreSQL cold start: {results['embedded_cluster_cold_start_s']:.2f} s")
+def modules() -> list[ModuleType]:
+    found = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
+        spec.loader.exec_module(module)
+        found.append(module)
+    return found
 
 
 async def main() -> None:
+    benches = modules()
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=10, help="spawns per server and era")
-    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--only", choices=[b.NAME for b in benches], action="append")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    for bench in benches:
+        bench.add_arguments(parser)
     args = parser.parse_args()
-    meta = {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    profile = await bench_profile(args.runs, args.queries)
-    print_profile(profile)
+    configure_logging(FolioSettings(log_level="warning"))
     args.out.mkdir(parents=True, exist_ok=True)
-    out = args.out / "profile.json"
-    out.write_text(json.dumps({"meta": meta, "profile": profile}, indent=2))
-    print(f"\nwritten: {out}")
+    for bench in benches:
+        if args.only and bench.NAME not in args.only:
+            continue
+        meta = {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "load_average_before": os.getloadavg(),
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        results = await bench.run(args)
+        bench.report(results)
+        out = args.out / f"{bench.NAME}.json"
+        out.write_text(json.dumps({"meta": meta, bench.NAME: results}, indent=2))
+        print(f"written: {out}")
 
 
 if __name__ == "__main__":

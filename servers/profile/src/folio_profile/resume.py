@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from jsonschema import Draft7Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema loads on first validation, after the server's handshake
+    from jsonschema import Draft7Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
 
 __all__ = [
     "PRIVATE_PATHS",
@@ -227,6 +228,8 @@ def _is_partial_date(value: object) -> bool:
 
 
 def _format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker
+
     checker = FormatChecker()
     checker.checks("email")(_is_email)
     checker.checks("uri")(_is_uri)
@@ -241,6 +244,8 @@ def _schema_text() -> str:
 
 @functools.cache
 def _validator() -> Draft7Validator:
+    from jsonschema import Draft7Validator
+
     schema = json.loads(_schema_text())
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema, format_checker=_format_checker())

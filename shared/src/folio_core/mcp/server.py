@@ -47,6 +47,17 @@ def write_annotations(*, destructive: bool, idempotent: bool = False) -> ToolAnn
     )
 
 
+_HANDSHAKE_METHODS = frozenset({"initialize", "server/discover"})
+_START_ANYWAY_AFTER = 2.0  # seconds to wait for a first request before initialising regardless
+
+
+def _import_runtime_modules() -> None:
+    import folio_core.cache
+    import folio_core.changefeed
+    import folio_core.db.pool
+    import folio_core.embeddings  # noqa: F401
+
+
 @functools.cache
 def _shared_embedder(spec: str, openai_base_url: str | None) -> Embedder:
     """One embedder per configuration and process: the local model is loaded once, however many
@@ -67,6 +78,7 @@ class Runtime:
         self._cache: Cache | None = None
         self._embedder: Embedder | None = None
         self._ready = anyio.Event()
+        self._kick = anyio.Event()  # set once the client's first request is answered
         self._failure: BaseException | None = None
         self.state: dict[str, Any] = {}
 
@@ -90,6 +102,7 @@ class Runtime:
 
     async def ready(self, timeout: float = 120.0) -> Runtime:
         """Wait for start-up; raise ``ToolError`` explaining why it failed, if it did."""
+        self._kick.set()
         with anyio.move_on_after(timeout):
             await self._ready.wait()
         if not self._ready.is_set():
@@ -139,6 +152,7 @@ class FolioServer:
             subscriptions=self.notifier.bus,
         )
         self.notifier.install(self.mcp)
+        self.mcp._lowlevel_server.middleware.append(self._kick_start)
         self.skipped_tools: list[str] = []
 
     async def ready_runtime(self) -> Runtime:
@@ -163,6 +177,23 @@ class FolioServer:
 
         return decorator
 
+    async def _kick_start(self, ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Start the slow initialisation once the handshake is answered, not before.
+
+        The handshake (``initialize`` or ``server/discover``) is what clients time; importing the
+        database driver and the embedding runtime in the meantime would only delay it.
+        """
+        runtime = self.runtime
+        if runtime is None or runtime._kick.is_set():
+            return await call_next(ctx)
+        if getattr(ctx, "method", None) in _HANDSHAKE_METHODS:
+            try:
+                return await call_next(ctx)
+            finally:
+                runtime._kick.set()
+        runtime._kick.set()
+        return await call_next(ctx)
+
     @asynccontextmanager
     async def _lifespan(self, _: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
         runtime = Runtime(self.settings, self.notifier)
@@ -179,7 +210,11 @@ class FolioServer:
             await runtime._cache.aclose()
 
     async def _start(self, runtime: Runtime, tg: anyio.abc.TaskGroup) -> None:
+        with anyio.move_on_after(_START_ANYWAY_AFTER):
+            await runtime._kick.wait()
         try:
+            # Heavy imports in a worker thread keep the event loop answering meanwhile.
+            await anyio.to_thread.run_sync(_import_runtime_modules)
             from folio_core.cache import make_cache
             from folio_core.db.migrations import apply_migrations
             from folio_core.db.pool import open_pool, resolve_database_url
