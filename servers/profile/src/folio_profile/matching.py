@@ -36,6 +36,7 @@ Requirement extraction heuristics (all deterministic):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Sequence
@@ -158,7 +159,12 @@ def _canon(term: str) -> str:
     return _ALIASES.get(key, key)
 
 
-_LEXICON_PATTERNS: Final = tuple((term, term_pattern(term)) for term in _TECH_LEXICON)
+@functools.cache
+def _lexicon_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Compiled on first use: a stdio server should not compile them before its handshake."""
+    return tuple((term, term_pattern(term)) for term in _TECH_LEXICON)
+
+
 _LEXICON_BY_LOWER: Final = {term.lower(): term for term in _TECH_LEXICON}
 
 
@@ -173,7 +179,7 @@ def _is_tech_token(token: str) -> bool:
 
 def _term_spans(text: str, known: Iterable[str]) -> list[tuple[int, int]]:
     candidates: list[re.Pattern[str]] = [term_pattern(display_term(k)) for k in known if k.strip()]
-    candidates += [pattern for _, pattern in _LEXICON_PATTERNS]
+    candidates += [pattern for _, pattern in _lexicon_patterns()]
     spans: list[tuple[int, int]] = []
     for pattern in candidates:
         match = pattern.search(text)
