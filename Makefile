@@ -8,6 +8,10 @@ PYTEST_ARGS ?=
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --all-packages --locked --quiet
+	@# Third-party MCP servers (npm) that the interop tests and benchmarks run against.
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error >/dev/null; \
+	else echo "npm not found: interop tests with Node MCP servers will fail (install Node.js 20+)"; fi
 
 run: setup
 	@$(UV) run --no-sync python scripts/tour.py

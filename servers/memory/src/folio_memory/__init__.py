@@ -1,0 +1,9 @@
+"""folio-memory: long-term memory with semantic recall, history and a knowledge graph."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def main(argv: list[str] | None = None) -> None:
+    raise SystemExit("folio-memory is not implemented yet")
