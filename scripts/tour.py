@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from folio_core.settings import FolioSettings
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from folio_core.settings import FolioSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = Path(sys.executable).parent / "folio-profile"

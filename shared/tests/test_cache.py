@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import pytest
 import redis.asyncio as aioredis
+
 from folio_core.cache import Cache, CacheError, MemoryCache, RedisCache, make_cache
 from folio_core.settings import FolioSettings
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
+
 from folio_core.changefeed import MAX_PAYLOAD, ChangeFeed, notify, notify_many
 from folio_core.db.pool import Connection, connect
 

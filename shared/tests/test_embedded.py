@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 import psycopg
 import pytest
+
 from folio_core.db.embedded import EmbeddedPostgres, embedded_postgres
 from folio_core.db.pool import ensure_pgvector, resolve_database_url
 from folio_core.settings import FolioSettings

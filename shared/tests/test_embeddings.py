@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from folio_core.embeddings import (
     LOCAL_MODEL_NAME,
     Embedder,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import structlog
+
 from folio_core.logging import REDACTED, configure_logging, get_logger, redact
 from folio_core.settings import FolioSettings
 

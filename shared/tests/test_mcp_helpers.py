@@ -5,19 +5,6 @@ from typing import Annotated, Any
 import anyio
 import psycopg
 import pytest
-from folio_core.changefeed import notify
-from folio_core.mcp import (
-    READ_ONLY,
-    ConfirmForm,
-    FolioServer,
-    can_sample,
-    confirmation,
-    require_confirmation,
-    runtime_of,
-    sample_text,
-    write_annotations,
-)
-from folio_core.settings import FolioSettings
 from mcp import Client
 from mcp.client import ClientRequestContext
 from mcp.server.mcpserver import Context
@@ -31,6 +18,20 @@ from mcp.types import (
     SamplingMessage,
     TextContent,
 )
+
+from folio_core.changefeed import notify
+from folio_core.mcp import (
+    READ_ONLY,
+    ConfirmForm,
+    FolioServer,
+    can_sample,
+    confirmation,
+    require_confirmation,
+    runtime_of,
+    sample_text,
+    write_annotations,
+)
+from folio_core.settings import FolioSettings
 
 pytestmark = pytest.mark.anyio
 

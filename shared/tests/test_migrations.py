@@ -5,6 +5,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+
 from folio_core.db.migrations import MigrationError, apply_migrations, load_migrations, package_migrations
 from folio_core.db.pool import Connection, connect
 

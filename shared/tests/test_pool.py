@@ -3,9 +3,10 @@
 import numpy as np
 import psycopg
 import pytest
+from pgvector import Vector
+
 from folio_core.db.pool import DatabaseError, connect, ensure_pgvector, open_pool, resolve_database_url
 from folio_core.settings import FolioSettings
-from pgvector import Vector
 
 pytestmark = pytest.mark.anyio
 

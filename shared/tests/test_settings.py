@@ -4,8 +4,9 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from folio_core.settings import FolioSettings
 from pydantic import ValidationError
+
+from folio_core.settings import FolioSettings
 
 
 @pytest.fixture(autouse=True)

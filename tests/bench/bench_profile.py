@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from folio_core.db.embedded import EmbeddedPostgres
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from folio_core.db.embedded import EmbeddedPostgres
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

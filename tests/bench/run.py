@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import anyio
+
 from folio_core.logging import configure_logging
 from folio_core.settings import FolioSettings
 

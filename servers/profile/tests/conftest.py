@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from folio_core.settings import FolioSettings
 from folio_core.testing import SAMPLE_PORTFOLIO
 

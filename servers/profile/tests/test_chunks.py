@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from folio_profile.chunks import MAX_CHUNK_CHARS, Chunk, chunk_resume
 from folio_profile.resume import SECTIONS, load_resume, redact_public, resolve_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from folio_profile.matching import (
     MAX_DESCRIPTION_CHARS,
     MAX_REQUIREMENTS,

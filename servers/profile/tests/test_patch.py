@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from folio_profile.models import Change
 from folio_profile.patch import destructive_changes, diff, is_destructive, merge_patch, summarise_changes
 

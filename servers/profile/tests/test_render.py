@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from folio_profile.models import TOTAL_YEARS_KEY
 from folio_profile.render import (
     format_date,

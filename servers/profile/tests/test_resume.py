@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from folio_profile.resume import (
     PRIVATE_PATHS,
     SECTIONS,

@@ -9,9 +9,6 @@ from typing import Any
 
 import anyio
 import pytest
-from folio_core.settings import FolioSettings
-from folio_core.testing import tool_text
-from folio_profile.server import build_server
 from mcp import Client, MCPError
 from mcp.client import ClientRequestContext
 from mcp.types import (
@@ -22,6 +19,10 @@ from mcp.types import (
     ResourceUpdatedNotification,
     TextContent,
 )
+
+from folio_core.settings import FolioSettings
+from folio_core.testing import tool_text
+from folio_profile.server import build_server
 
 pytestmark = pytest.mark.anyio
 

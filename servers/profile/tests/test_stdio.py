@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from folio_core.db.embedded import EmbeddedPostgres
-from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO, tool_text
 from mcp import Client, StdioServerParameters
 from mcp.types import ResourceUpdatedNotification
+
+from folio_core.db.embedded import EmbeddedPostgres
+from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO, tool_text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -34,11 +37,13 @@ def params(env: dict[str, str]) -> StdioServerParameters:
     return StdioServerParameters(command=str(COMMAND), args=[], env=env)
 
 
-async def test_the_readme_claude_desktop_entry_runs_on_the_embedded_database(tmp_path: Path) -> None:
+async def test_the_readme_claude_desktop_entry_runs_on_the_embedded_database() -> None:
     entry = readme_entry("claude")
     assert entry["command"] == str(COMMAND) or Path(entry["command"]).resolve() == COMMAND.resolve()
     assert Path(entry["env"]["FOLIO_PORTFOLIO_DIR"]) == SAMPLE_PORTFOLIO
-    data_dir = tmp_path / "data"  # keep the test away from the user's own data directory
+    # Keep the test away from the user's own data directory. Not under pytest's tmp_path: as root,
+    # PostgreSQL runs as another user, and pytest makes its base directory owner-only.
+    data_dir = Path(tempfile.mkdtemp(prefix="folio-stdio-"))
     env = {**entry["env"], "FOLIO_DATA_DIR": str(data_dir)}
     server = StdioServerParameters(command=entry["command"], args=entry.get("args", []), env=env)
     async with Client(server, mode="legacy") as client:
@@ -58,6 +63,7 @@ async def test_the_readme_claude_desktop_entry_runs_on_the_embedded_database(tmp
         while cluster.is_running():
             await anyio.sleep(0.05)
     assert cluster.handles() == []
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def test_the_vscode_entry_describes_the_same_server() -> None:

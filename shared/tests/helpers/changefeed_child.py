@@ -8,6 +8,7 @@ changefeed_child.py listen <database-url> <count> [prefix...]
 import sys
 
 import anyio
+
 from folio_core.changefeed import ChangeFeed, notify
 from folio_core.db.pool import connect
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+
 from folio_core.db.embedded import embedded_postgres
 from folio_core.logging import configure_logging
 from folio_core.settings import FolioSettings

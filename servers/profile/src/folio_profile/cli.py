@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import anyio
+
 from folio_core.logging import configure_logging
 from folio_core.settings import FolioSettings
 
@@ -45,7 +46,6 @@ def run(argv: list[str] | None = None) -> None:
 async def _import(settings: FolioSettings, path: Path) -> int:
     from folio_core.db import apply_migrations, open_pool, package_migrations, resolve_database_url
     from folio_core.embeddings import make_embedder
-
     from folio_profile.resume import ResumeInvalidError
     from folio_profile.store import ProfileStore
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from folio_core.mcp import HowDecided
 from pydantic import BaseModel, Field
 
+from folio_core.mcp import HowDecided
 from folio_profile.models import Change, SearchHit
 
 if TYPE_CHECKING:

@@ -2,6 +2,13 @@
 
 from typing import Annotated, Any, Literal
 
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
+from pydantic import Field
+
 from folio_core.db.migrations import package_migrations
 from folio_core.mcp import (
     READ_ONLY,
@@ -16,13 +23,6 @@ from folio_core.mcp import (
     write_annotations,
 )
 from folio_core.settings import FolioSettings
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
-from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
-from pydantic import Field
-
 from folio_profile import __version__, prompts
 from folio_profile.errors import NoProfileError, VersionNotFoundError
 from folio_profile.matching import MAX_DESCRIPTION_CHARS, check_description, narrative_prompt

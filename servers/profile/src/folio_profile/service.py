@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from folio_core.mcp import Runtime
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR
 
+from folio_core.mcp import Runtime
 from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
 from folio_profile.resume import ResumeInvalidError, redact_public
 

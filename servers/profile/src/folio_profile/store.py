@@ -18,11 +18,11 @@ from typing import Any
 import anyio
 import numpy as np
 import structlog
+from psycopg.types.json import Jsonb
+
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder, EmbedderMismatchError
-from psycopg.types.json import Jsonb
-
 from folio_profile.chunks import Chunk, chunk_resume
 from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
 from folio_profile.models import Change, SearchHit
