@@ -177,3 +177,12 @@ def test_redact_function() -> None:
         "list": ("a", "b"),
     }
     assert redact(42) == 42
+
+
+def test_figures_named_like_tokens_stay_visible() -> None:
+    stream = io.StringIO()
+    configure_logging(settings(log_format="json"), stream=stream)
+    get_logger("t").info("usage", input_tokens=120, max_tokens=500, tokenizer="minilm", auth_token="s3cr3t")
+    (event,) = lines(stream)
+    assert (event["input_tokens"], event["max_tokens"], event["tokenizer"]) == (120, 500, "minilm")
+    assert event["auth_token"] == REDACTED

@@ -16,8 +16,12 @@ import structlog
 
 from folio_core.settings import FolioSettings
 
+# A key is secret when one of its words is: "api_key", "access_token", "password" — but not
+# "input_tokens" or "max_tokens", which are figures worth seeing.
 _SECRET_KEY = re.compile(
-    r"(pass(word)?|secret|token|api[_-]?key|authorization|credential|private[_-]?key)", re.I
+    r"(?:^|[_-])(?:pass(?:word|wd)?|secret|token|api[_-]?key|authorization|credentials?|private[_-]?key|cookie)"
+    r"(?:$|[_-])",
+    re.I,
 )
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
 REDACTED = "***"
