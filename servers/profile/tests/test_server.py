@@ -327,6 +327,7 @@ async def test_public_audience_hides_contact_details_and_write_tools(
         tools = {t.name for t in (await c.list_tools()).tools}
         seen = [
             json.dumps(await call(c, "profile_get", {})),
+            json.dumps(await call(c, "profile_history", {})),
             json.dumps(
                 await call(c, "profile_search", {"query": "email phone contact address", "limit": 50})
             ),
@@ -342,6 +343,8 @@ async def test_public_audience_hides_contact_details_and_write_tools(
         for secret in secrets:
             assert secret not in text
     assert basics["name"] in seen[0]
+    history = json.loads(seen[1])["entries"][0]
+    assert history["action"] == "import" and history["client"] is None and history["reason"] is None
 
 
 async def test_an_edited_portfolio_file_is_imported_at_the_next_start(

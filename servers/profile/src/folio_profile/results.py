@@ -35,14 +35,15 @@ class HistoryEntry(BaseModel):
     changes: int = Field(description="How many values changed.")
 
     @classmethod
-    def from_audit(cls, entry: AuditEntry) -> HistoryEntry:
+    def from_audit(cls, entry: AuditEntry, *, private: bool = True) -> HistoryEntry:
+        """An entry for the owner (``private``), or without client and reason for the public."""
         return cls(
             version=entry.version,
             previous_version=entry.previous_version,
             action=entry.action,
             at=entry.at.isoformat(),
-            client=entry.client,
-            reason=entry.reason,
+            client=entry.client if private else None,
+            reason=entry.reason if private else None,
             changes=entry.changes,
         )
 

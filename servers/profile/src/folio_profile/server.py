@@ -14,7 +14,6 @@ from folio_core.mcp import (
     READ_ONLY,
     ConfirmForm,
     FolioServer,
-    Runtime,
     can_sample,
     confirmation,
     require_confirmation,
@@ -24,7 +23,6 @@ from folio_core.mcp import (
 )
 from folio_core.settings import FolioSettings
 from folio_profile import __version__, prompts
-from folio_profile.errors import NoProfileError, VersionNotFoundError
 from folio_profile.matching import MAX_DESCRIPTION_CHARS, check_description, narrative_prompt
 from folio_profile.models import JobFit
 from folio_profile.patch import destructive_changes, diff, merge_patch, summarise_changes
@@ -149,10 +147,9 @@ def build_server(settings: FolioSettings) -> FolioServer:
     async def profile_search(ctx: Context[Any, Any], query: Query, limit: Limit = 5) -> SearchResults:
         """Search the résumé by meaning and keywords; each hit has its section, text, score and JSON path."""
         service = await _service(ctx)
-        await service.current()
+        current = await service.current()
         with as_tool_errors():
             hits = await service.store.search(query, limit, public_only=service.public)
-        current = await service.current()
         return SearchResults(query=query, version=current.version, hits=hits)
 
     @folio.tool(annotations=READ_ONLY)
@@ -177,7 +174,8 @@ def build_server(settings: FolioSettings) -> FolioServer:
         current = await service.store.current()
         return HistoryResult(
             current_version=current.version if current else None,
-            entries=[HistoryEntry.from_audit(e) for e in entries],
+            # Who changed the résumé and why is the owner's business, not a visitor's.
+            entries=[HistoryEntry.from_audit(e, private=not service.public) for e in entries],
         )
 
     @folio.tool(annotations=write_annotations(destructive=True))
@@ -267,4 +265,4 @@ def build_server(settings: FolioSettings) -> FolioServer:
     return folio
 
 
-__all__ = ["NoProfileError", "Runtime", "VersionNotFoundError", "build_server"]
+__all__ = ["build_server"]
