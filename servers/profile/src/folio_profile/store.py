@@ -9,7 +9,7 @@ version equal to an old one.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from folio_profile.models import Change, SearchHit
 from folio_profile.patch import diff, merge_patch
 from folio_profile.resume import (
     ResumeInvalidError,
+    ResumeIssue,
     load_resume,
     redact_public,
     resume_digest,
@@ -230,7 +231,7 @@ class ProfileStore:
                 raise NoProfileError("no résumé has been imported yet; there is nothing to update")
             result = merge_patch(current, patch)
             if not isinstance(result, dict):
-                raise ResumeInvalidError([])
+                raise ResumeInvalidError([ResumeIssue("$", "the patch must be a JSON object")])
             return result
 
         return await self._write(apply, action="update", source=None, reason=reason, client=client)
@@ -268,7 +269,7 @@ class ProfileStore:
 
     async def _write(
         self,
-        make: Any,
+        make: Callable[[dict[str, Any] | None], dict[str, Any]],
         *,
         action: str,
         source: str | None,
@@ -283,7 +284,10 @@ class ProfileStore:
             if issues:
                 raise ResumeInvalidError(issues)
             changes = diff(current.document if current else {}, document)
-            if current is not None and not changes and action != "import":
+            if current is not None and not changes:
+                if import_digest is not None:  # the file changed back to what is current: remember it
+                    async with self.pool.connection() as conn:
+                        await self._remember_import(conn, import_digest)
                 return WriteOutcome(current.version, current.version, [], created=False)
             indexed = await self._index(document)
             async with self.pool.connection() as conn, conn.transaction():
@@ -292,13 +296,7 @@ class ProfileStore:
                 if (latest.version if latest else None) != (current.version if current else None):
                     continue  # someone else wrote meanwhile: recompute on top of their version
                 if import_digest is not None:
-                    await conn.execute(
-                        """INSERT INTO profile.meta (key, value) VALUES (%s, %s)
-                           ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
-                        (_LAST_IMPORT_KEY, Jsonb(import_digest)),
-                    )
-                    if current is not None and not changes:
-                        return WriteOutcome(current.version, current.version, [], created=False)
+                    await self._remember_import(conn, import_digest)
                 version = (current.version if current else 0) + 1
                 await conn.execute(
                     """INSERT INTO profile.versions (version, document, digest, action, source)
@@ -322,6 +320,14 @@ class ProfileStore:
             log.info("profile version written", version=version, action=action, changes=len(changes))
             return WriteOutcome(version, current.version if current else None, changes, created=True)
         raise ConcurrentWriteError("the profile kept changing under this write; try again")
+
+    @staticmethod
+    async def _remember_import(conn: Connection, digest: str) -> None:
+        await conn.execute(
+            """INSERT INTO profile.meta (key, value) VALUES (%s, %s)
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+            (_LAST_IMPORT_KEY, Jsonb(digest)),
+        )
 
     async def _index(self, document: dict[str, Any]) -> _Indexed:
         chunks = chunk_resume(document)
