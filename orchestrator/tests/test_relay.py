@@ -200,3 +200,23 @@ async def test_folio_profile_narrative_through_the_relay(database_url: str, tmp_
     assert result.structured_content["narrative"] == "Ines fits the platform role well."
     (messages, request) = narrator.calls[0]
     assert "Kubernetes" in messages[-1].text and request.system is not None
+
+
+async def test_the_terminal_reviewer_shows_edits_and_confirms() -> None:
+    from folio_orchestrator.forms import ScriptedFormIO
+    from folio_orchestrator.relay import TerminalSamplingReviewer
+
+    io = ScriptedFormIO(["x", "e", "what is 2+2?", "a", "s"])
+    r = relay(settings={"calc": ServerSampling("ask")}, reviewer=TerminalSamplingReviewer(io))
+    result = await call(r, "calc", params("what is 1+1?", system_prompt="Be brief."))
+    assert isinstance(result, CreateMessageResult) and result.content.text == "[strong] what is 2+2?"  # type: ignore[union-attr]
+    shown = io.output
+    assert "calc asks the model (function:strong) for up to 100 tokens" in shown
+    assert "system: Be brief." in shown and "user: what is 1+1?" in shown
+    assert "please answer a, e or d" in shown
+    assert "answer for calc: [strong] what is 2+2?" in shown
+
+    discard = ScriptedFormIO(["a", "d"])
+    r = relay(settings={"calc": ServerSampling("ask")}, reviewer=TerminalSamplingReviewer(discard))
+    refused = await call(r, "calc", params("q"))
+    assert isinstance(refused, ErrorData)

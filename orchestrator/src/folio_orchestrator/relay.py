@@ -15,7 +15,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import structlog
@@ -33,6 +33,7 @@ from mcp.types import (
 )
 
 from folio_orchestrator.budget import Budget, BudgetExceededError, BudgetKeeper
+from folio_orchestrator.forms import FormAborted, FormIO, clean
 from folio_orchestrator.llm import (
     ChatModel,
     Completion,
@@ -328,3 +329,76 @@ def _to_result(
         for call in calls
     ]
     return CreateMessageResultWithTools(role="assistant", content=blocks, model=model, stop_reason=stop)
+
+
+class TerminalSamplingReviewer:
+    """The ``ask`` policy in a terminal: show the request, let the person edit it, approve or deny,
+    then show the answer before it goes back to the server.
+
+    Forms and reviews from several servers are shown one at a time.
+    """
+
+    def __init__(self, io: FormIO) -> None:
+        self.io = io
+
+    async def review_request(self, request: SamplingRequest) -> SamplingRequest | None:
+        io = self.io
+        io.write(
+            f"\n— {clean(request.server)} asks the model ({request.model}) for up to {request.max_tokens} tokens —"
+        )
+        if request.system:
+            io.write(f"system: {clean(request.system)}")
+        for message in request.messages:
+            text = (
+                clean(message.text)
+                or ", ".join(f"{c.name}(…)" for c in message.tool_calls)
+                or "[tool results]"
+            )
+            io.write(f"{message.role}: {text}")
+        if request.tools:
+            io.write("tools offered: " + ", ".join(t.name for t in request.tools))
+        while True:
+            try:
+                choice = (await io.ask("[a]pprove, [e]dit the last message, [d]eny? ")).strip().lower()
+            except FormAborted:
+                return None
+            if choice in {"a", "approve", "y", "yes"}:
+                return request
+            if choice in {"d", "deny", "n", "no"}:
+                return None
+            if choice in {"e", "edit"}:
+                last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=None)
+                if (
+                    last_user is None
+                    or request.messages[last_user].tool_calls
+                    or not request.messages[last_user].text
+                ):
+                    io.write("there is no text message of the user to edit")
+                    continue
+                try:
+                    text = await io.ask("new text: ")
+                except FormAborted:
+                    return None
+                messages = list(request.messages)
+                messages[last_user] = Message.user(text)
+                request = replace(request, messages=tuple(messages))
+                io.write(f"user: {clean(text)}")
+                continue
+            io.write("please answer a, e or d")
+
+    async def review_answer(self, request: SamplingRequest, answer: Completion) -> bool:
+        io = self.io
+        calls = ", ".join(f"{c.name}({c.arguments})" for c in answer.message.tool_calls)
+        io.write(
+            f"answer for {clean(request.server)}: {clean(answer.message.text)}{' ' + calls if calls else ''}"
+        )
+        while True:
+            try:
+                choice = (await io.ask("[s]end it to the server, [d]iscard? ")).strip().lower()
+            except FormAborted:
+                return False
+            if choice in {"s", "send", "y", "yes"}:
+                return True
+            if choice in {"d", "discard", "n", "no"}:
+                return False
+            io.write("please answer s or d")

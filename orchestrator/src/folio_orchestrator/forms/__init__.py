@@ -22,7 +22,15 @@ A server asks the person for input with a restricted JSON Schema (form mode) or 
 
 from __future__ import annotations
 
-from folio_orchestrator.forms._io import CTRL_C, CTRL_D, FormAborted, FormIO, ScriptedFormIO, TerminalFormIO
+from folio_orchestrator.forms._io import (
+    CTRL_C,
+    CTRL_D,
+    FormAborted,
+    FormIO,
+    ScriptedFormIO,
+    TerminalFormIO,
+    clean,
+)
 from folio_orchestrator.forms._relay import (
     POLICY_ENV,
     REASON_META_KEY,
@@ -73,6 +81,7 @@ __all__ = [
     "NoTerminalPolicy",
     "ScriptedFormIO",
     "TerminalFormIO",
+    "clean",
     "elicit_without_terminal",
     "elicitation_callback",
     "handle_elicitation",
