@@ -6,4 +6,7 @@ __version__ = "0.1.0"
 
 
 def main(argv: list[str] | None = None) -> None:
-    raise SystemExit("folio-memory is not implemented yet")
+    """``folio-memory`` serves MCP over stdio; ``import-jsonl PATH`` and ``reembed`` manage the data."""
+    from folio_memory.cli import run
+
+    run(argv)

@@ -1,0 +1,3 @@
+from folio_memory import main
+
+main()
