@@ -26,7 +26,9 @@ class FolioHostError(Exception):
 class ConfigError(FolioHostError):
     """The fleet file is invalid. The message names the file, the server and the field."""
 
-    def __init__(self, path: Path | str, message: str, *, server: str | None = None, field: str | None = None):
+    def __init__(
+        self, path: Path | str, message: str, *, server: str | None = None, field: str | None = None
+    ):
         self.path = Path(path)
         self.server = server
         self.field = field

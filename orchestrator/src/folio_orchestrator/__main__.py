@@ -1,0 +1,3 @@
+from folio_orchestrator import main
+
+main()
