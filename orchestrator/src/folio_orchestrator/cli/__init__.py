@@ -11,6 +11,7 @@ from folio_core.logging import configure_logging
 from folio_orchestrator import __version__
 from folio_orchestrator.cli._context import State, cli_log_level, default_fleet, settings_from_env
 from folio_orchestrator.cli.admin import config_command, doctor_command
+from folio_orchestrator.cli.chat import ask_command, chat_command, history_group, usage_command
 from folio_orchestrator.cli.inspect import (
     call_command,
     prompt_command,
@@ -51,6 +52,10 @@ for command in (
     prompt_command,
     doctor_command,
     config_command,
+    chat_command,
+    ask_command,
+    history_group,
+    usage_command,
 ):
     folio.add_command(command)
 

@@ -55,12 +55,14 @@ class State:
     async def fleet(self, start: Iterable[str] | None) -> AsyncIterator[Fleet]:
         """A fleet for one command: ``start`` these servers (``None``: every enabled one) and wait
         until each is ready or has failed."""
+        from folio_orchestrator.chat import ChatHost, terminal_options
+
         config = self.config
         names = list(start) if start is not None else [s.name for s in config.enabled]
-        timeout = max((config.servers[n].options.start_timeout for n in names), default=0) + 10
-        async with Fleet(config, self.settings, start=names) as fleet:
-            await fleet.wait_settled(names, timeout=timeout)
-            yield fleet
+        # Servers may ask for an LLM sample or for the person's input while a command runs.
+        host = ChatHost(config, self.settings, terminal_options(None))
+        async with host.running(history=False, start=names):
+            yield host.fleet
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
