@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint bench clean-db
+.PHONY: setup run tour test lint bench clean-db
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -14,6 +14,10 @@ setup:
 	else echo "npm not found: interop tests with Node MCP servers will fail (install Node.js 20+)"; fi
 
 run: setup
+	@$(UV) run --no-sync folio chat
+
+# The profile server answering through a real MCP session, no language model needed.
+tour: setup
 	@$(UV) run --no-sync python scripts/tour.py
 
 test: setup

@@ -1,4 +1,4 @@
-"""A short tour of Folio's profile server, as an MCP client sees it (``make run``).
+"""A short tour of Folio's profile server, as an MCP client sees it (``make tour``).
 
 Spawns the installed ``folio-profile`` command over stdio exactly as Claude Desktop would, on the
 embedded database and the sample portfolio, and shows what a few calls answer.

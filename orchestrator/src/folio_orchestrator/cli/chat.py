@@ -142,7 +142,9 @@ async def _slash(host: ChatHost, line: str) -> bool:
             if not args:
                 click.echo("usage: /call NAME JSON", err=True)
                 return True
-            arguments = json.loads(" ".join(args[1:]) or "{}")
+            # the JSON is taken verbatim from the line (shell-style splitting would eat its quotes)
+            raw = line[1:].split(None, 2)
+            arguments = json.loads(raw[2] if len(raw) > 2 else "{}")
             result = await fleet.call_tool(args[0], arguments)
             click.echo(render_content(result))
         elif command == "read":
