@@ -16,6 +16,7 @@ from mcp.types import CreateMessageResult, ModelPreferences, SamplingMessage, Te
 from folio_core.mcp import (
     ConfirmForm,
     can_sample,
+    client_label,
     confirmation,
     require_confirmation,
     runtime_of,
@@ -35,7 +36,7 @@ from folio_memory.models import (
 )
 from folio_memory.present import fit_to_budget, forgotten_of, hit_of, similar_of
 from folio_memory.records import EventGroups, Filters, ForgetTargets, Memory, RecallHit, RememberPlan
-from folio_memory.service import MemoryService, as_tool_errors, checked_memory, client_label
+from folio_memory.service import MemoryService, as_tool_errors, checked_memory
 
 Plan = RememberPlan
 Groups = EventGroups

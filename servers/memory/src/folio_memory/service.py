@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from folio_core.mcp import Runtime
@@ -36,15 +35,6 @@ def as_tool_errors() -> Iterator[None]:
         yield
     except (MemoryError_, ValueError, EmbeddingError) as exc:
         raise ToolError(str(exc)) from exc
-
-
-def client_label(ctx: Context[Any, Any]) -> str | None:
-    """'name version' of the calling client, recorded as each memory's source."""
-    params = ctx.request_context.session.client_params
-    info = params.client_info if params is not None else None
-    if info is None:
-        return None
-    return f"{info.name} {info.version}".strip()
 
 
 class MemoryService:

@@ -15,6 +15,7 @@ from folio_core.mcp import (
     ConfirmForm,
     FolioServer,
     can_sample,
+    client_label,
     confirmation,
     require_confirmation,
     runtime_of,
@@ -35,7 +36,7 @@ from folio_profile.resume import (
     get_section,
     validate_resume,
 )
-from folio_profile.service import ProfileService, as_tool_errors, client_label
+from folio_profile.service import ProfileService, as_tool_errors
 from folio_profile.uris import FEED_PREFIXES, RESUME_JSON, RESUME_MD, SKILLS, VERSION_TEMPLATE
 
 INSTRUCTIONS = """\

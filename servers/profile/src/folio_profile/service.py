@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR
@@ -42,15 +41,6 @@ def as_tool_errors() -> Iterator[None]:
         EmbeddingError,
     ) as exc:
         raise ToolError(str(exc)) from exc
-
-
-def client_label(ctx: Context[Any, Any]) -> str | None:
-    """'name version' of the calling client, for the audit trail."""
-    params = ctx.request_context.session.client_params
-    info = params.client_info if params is not None else None
-    if info is None:
-        return None
-    return f"{info.name} {info.version}".strip()
 
 
 class ProfileService:

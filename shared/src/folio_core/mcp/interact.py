@@ -35,6 +35,15 @@ def can_elicit(ctx: Context[Any, Any]) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
+def client_label(ctx: Context[Any, Any]) -> str | None:
+    """'name version' of the calling client (for audit trails), when it said who it is."""
+    params = ctx.request_context.session.client_params
+    info = params.client_info if params is not None else None
+    if info is None:
+        return None
+    return f"{info.name} {info.version}".strip()
+
+
 def can_sample(ctx: Context[Any, Any]) -> bool:
     """Whether the client declared sampling."""
     caps = ctx.client_capabilities
