@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from mcp import MCPError
+from mcp.types import SamplingCapability, SamplingToolsCapability
 
 from folio_core.settings import FolioSettings
 from folio_orchestrator.agent import Agent, ToolOutcome
@@ -155,6 +156,8 @@ class ChatHost:
         policy = self.options.elicitation_policy or policy_from_env()
         return ClientCallbacks(
             sampling=self.relay.callback(server.name),
+            # every adapter supports tools, so servers may offer tools in their sampling requests
+            sampling_capabilities=SamplingCapability(tools=SamplingToolsCapability()),
             elicitation=elicitation_callback(
                 server.name, io=self.options.io, interactive=self.options.interactive, policy=policy
             ),
