@@ -39,6 +39,9 @@ class Tools:
     def tool_specs(self) -> list[ToolSpec]:
         return [ToolSpec(name=name, description=f"the {name} tool") for name in self.tools]
 
+    def locate(self, name: str) -> tuple[str, str]:
+        return ("local", name) if name in self.tools else ("", name)
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         self.calls.append((name, arguments))
         try:
@@ -209,6 +212,7 @@ async def test_turns_are_written_to_the_history(history: History) -> None:
         "ok",
         "42",
     )
+    assert (await history.find(str(conversation))).title == "what is the answer?"
     usage = await history.usage("model")
     assert usage[0].requests == 2
     # a resumed conversation continues from the stored messages

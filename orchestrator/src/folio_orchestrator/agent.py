@@ -60,6 +60,10 @@ class ToolHost(Protocol):
 
     def tool_specs(self) -> list[ToolSpec]: ...
 
+    def locate(self, name: str) -> tuple[str, str]:
+        """(server, tool) behind an offered name, for the history; ("", name) when unknown."""
+        ...
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolOutcome: ...
 
 
@@ -181,17 +185,25 @@ class Agent:
         async def run(call: ToolCallPart) -> None:
             await _emit(on_event, ToolCallStarted(call))
             started = time.perf_counter()
+            server, tool = self.tools.locate(call.name)
             if call.invalid_arguments is not None:
                 outcome = ToolOutcome(
                     f"the arguments were not a JSON object: {call.invalid_arguments[:200]!r}; call the tool again "
                     "with valid JSON arguments",
                     True,
-                    server="",
-                    tool=call.name,
+                    server=server,
+                    tool=tool,
                     outcome="error",
                 )
             else:
-                outcome = await self.tools.call_tool(call.name, call.arguments)
+                try:
+                    outcome = await self.tools.call_tool(call.name, call.arguments)
+                except anyio.get_cancelled_exc_class():
+                    # the history keeps the call that was in flight (the schema has 'cancelled' for it)
+                    cancelled = ToolOutcome("cancelled", True, server, tool, "cancelled")
+                    with anyio.CancelScope(shield=True):
+                        await self._record_call(call, cancelled, time.perf_counter() - started)
+                    raise
             seconds = time.perf_counter() - started
             content = outcome.content
             if len(content) > RESULT_CHARS:
@@ -265,6 +277,8 @@ class Agent:
         new = self.messages[start:]
         if not new:
             return
+        if start == 0:  # the first question names the conversation in `folio history list`
+            await self.history.set_title(self.conversation, " ".join(new[0].text.split())[:80])
         await self.history.add_messages(self.conversation, [(m.role, m.model_dump(mode="json")) for m in new])
 
 

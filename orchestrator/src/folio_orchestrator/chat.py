@@ -75,12 +75,15 @@ class FleetTools:
             for routed in self.fleet.tools()
         ]
 
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+    def locate(self, name: str) -> tuple[str, str]:
         try:
             route = self.fleet.router.tool(name)
-            server, tool = route.server, route.item
         except FolioHostError:
-            server, tool = "", name
+            return "", name
+        return route.server, route.item
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        server, tool = self.locate(name)
         try:
             result = await self.fleet.call_tool(name, arguments)
         except CallTimeout as exc:
