@@ -1,17 +1,20 @@
 """The chat's answer on the terminal: streamed as Markdown, tool calls shown as they run.
 
-On a terminal the text of each step is re-rendered as Markdown while it streams (``rich``'s
-live display); anywhere else (a pipe, a file) it is written as plain text as it arrives.
+On a terminal each line of the answer is styled as Markdown as soon as it is complete (see
+:mod:`folio_orchestrator.ui.markdown`); anywhere else (a pipe, a file) the text is written as it
+arrives, unstyled.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any, TextIO
 
 from folio_orchestrator.agent import AgentEvent, ToolCallFinished, ToolCallStarted
 from folio_orchestrator.llm import Completion, TextDelta
+from folio_orchestrator.ui.markdown import DIM, RESET, MarkdownStream
 
 
 def _arguments(arguments: dict[str, Any], limit: int = 80) -> str:
@@ -25,53 +28,34 @@ class StreamPrinter:
     def __init__(self, stream: TextIO | None = None, *, markdown: bool | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.markdown = self.stream.isatty() if markdown is None else markdown
-        self._text = ""
-        self._live: Any = None
-        self._console: Any = None
+        self._renderer = MarkdownStream()
+        self._open_line = False  # plain mode: the last text written did not end with a newline
         self.first_token_at: float | None = None
 
-    def _start_live(self) -> None:
-        from rich.console import Console
-        from rich.live import Live
-        from rich.markdown import Markdown
-
-        if self._console is None:
-            self._console = Console(file=self.stream)
-        self._live = Live(
-            Markdown(""), console=self._console, refresh_per_second=12, vertical_overflow="visible"
-        )
-        self._live.start()
+    def _write(self, text: str) -> None:
+        if text:
+            self.stream.write(text)
+            self.stream.flush()
 
     def _end_segment(self) -> None:
-        if self._live is not None:
-            from rich.markdown import Markdown
-
-            self._live.update(Markdown(self._text))
-            self._live.stop()
-            self._live = None
-        elif self._text and not self._text.endswith("\n"):
-            self.stream.write("\n")
-        self._text = ""
-        self.stream.flush()
+        if self.markdown:
+            rest = self._renderer.flush()
+            self._write(rest + "\n" if rest else "")
+        elif self._open_line:
+            self._write("\n")
+        self._open_line = False
 
     def __call__(self, event: AgentEvent) -> None:
         if isinstance(event, TextDelta):
             if not event.text:
                 return
             if self.first_token_at is None:
-                import time
-
                 self.first_token_at = time.perf_counter()
-            self._text += event.text
             if self.markdown:
-                from rich.markdown import Markdown
-
-                if self._live is None:
-                    self._start_live()
-                self._live.update(Markdown(self._text))
+                self._write(self._renderer.feed(event.text))
             else:
-                self.stream.write(event.text)
-                self.stream.flush()
+                self._write(event.text)
+                self._open_line = not event.text.endswith("\n")
         elif isinstance(event, Completion):
             self._end_segment()
         elif isinstance(event, ToolCallStarted):
@@ -83,15 +67,7 @@ class StreamPrinter:
             self._line(f"  {mark} {event.call.name} {event.seconds * 1000:.0f} ms{detail}")
 
     def _line(self, text: str) -> None:
-        if self.markdown:
-            from rich.console import Console
-
-            if self._console is None:
-                self._console = Console(file=self.stream)
-            self._console.print(text, style="dim", markup=False, highlight=False)
-        else:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+        self._write(f"{DIM}{text}{RESET}\n" if self.markdown else text + "\n")
 
     def close(self) -> None:
         self._end_segment()

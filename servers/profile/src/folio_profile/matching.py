@@ -43,6 +43,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final, Literal
 
 from folio_profile.models import (
+    MAX_DESCRIPTION_CHARS,
     TOTAL_YEARS_KEY,
     Importance,
     JobFit,
@@ -69,7 +70,6 @@ __all__ = [
     "verdict_for",
 ]
 
-MAX_DESCRIPTION_CHARS: Final = 20_000
 MAX_REQUIREMENTS: Final = 40
 MAX_REQUIREMENT_CHARS: Final = 300
 STRONG_THRESHOLD: Final = 0.75

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "MAX_DESCRIPTION_CHARS",
     "TOTAL_YEARS_KEY",
     "Change",
     "JobFit",
@@ -17,6 +18,9 @@ __all__ = [
     "SkillEntry",
     "SkillsOverview",
 ]
+
+MAX_DESCRIPTION_CHARS: Final = 20_000
+"""The longest job description profile_match_job and profile_cover_letter accept."""
 
 TOTAL_YEARS_KEY = "*"
 """Key of :meth:`SkillsOverview.years_by_keyword` holding the total years of work experience."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-from folio_profile.matching import display_term, term_pattern
 from folio_profile.models import KeywordUsage, SkillEntry, SkillsOverview
 from folio_profile.resume import SECTIONS
 
@@ -382,6 +381,8 @@ def skills_overview(doc: dict[str, Any], *, today: date | None = None) -> Skills
       a missing end date counts up to ``today``, default the current date).
     * ``total_work_years``: the years covered by all dated work entries.
     """
+    from folio_profile.matching import display_term, term_pattern  # not needed before the first call
+
     today = today or date.today()
     texts = list(_mention_texts(doc, today))
     skills = _entries(doc, "skills")

@@ -24,8 +24,7 @@ from folio_core.mcp import (
 )
 from folio_core.settings import FolioSettings
 from folio_profile import __version__, prompts
-from folio_profile.matching import MAX_DESCRIPTION_CHARS, check_description, narrative_prompt
-from folio_profile.models import JobFit
+from folio_profile.models import MAX_DESCRIPTION_CHARS, JobFit
 from folio_profile.patch import destructive_changes, diff, merge_patch, summarise_changes
 from folio_profile.render import render_markdown, skills_overview
 from folio_profile.results import HistoryEntry, HistoryResult, SearchResults, SectionResult, WriteResult
@@ -86,6 +85,8 @@ async def _describe_rollback(version: int, ctx: Context[Any, Any]) -> str | None
 
 
 async def _fit(description: str, ctx: Context[Any, Any]) -> JobFit:
+    from folio_profile.matching import check_description  # loaded on first use, not at start-up
+
     try:
         check_description(description)
     except ValueError as exc:
@@ -101,6 +102,8 @@ async def _fit(description: str, ctx: Context[Any, Any]) -> JobFit:
 async def _ask_narrative(ctx: Context[Any, Any], fit: Annotated[JobFit, Resolve(_fit)]) -> Sample | None:
     if not can_sample(ctx):
         return None
+    from folio_profile.matching import narrative_prompt
+
     service = await _service(ctx)
     name = (await service.document()).get("basics", {}).get("name", "the candidate")
     return Sample(
