@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from folio_core.settings import FolioSettings
 from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO
 from folio_orchestrator.config import FleetConfig, parse_fleet
+from folio_orchestrator.history import PACKAGE, History
 
 SERVERS = Path(__file__).resolve().parent / "servers"
 EVERYTHING = REPO_ROOT / "tests" / "interop" / "node_modules" / ".bin" / "mcp-server-everything"
@@ -130,3 +131,12 @@ def folio_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]
 
 
 __all__ = ["REPO_ROOT"]
+
+
+@pytest.fixture
+async def history(database_url: str) -> AsyncIterator[History]:
+    """The host schema on a fresh database."""
+    from folio_core.db import migrated_pool
+
+    async with migrated_pool(FolioSettings(database_url=database_url), PACKAGE) as pool:
+        yield History(pool)

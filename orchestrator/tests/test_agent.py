@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
 import pytest
 
-from folio_core.db import apply_migrations, open_pool, package_migrations
 from folio_orchestrator.agent import Agent, AgentEvent, ToolOutcome, fit_context
-from folio_orchestrator.history import PACKAGE, History
+from folio_orchestrator.history import History
 from folio_orchestrator.llm import (
     FunctionModel,
     Message,
@@ -174,15 +173,6 @@ def test_context_is_trimmed_by_whole_turns_keeping_the_current_one() -> None:
     ]
     trimmed = fit_context(with_tools, system="s", tools=[], window=800, reserve=100)
     assert [m.role for m in trimmed] == ["user", "assistant", "user"]
-
-
-@pytest.fixture
-async def history(database_url: str) -> AsyncIterator[History]:
-    pool = await open_pool(database_url)
-    async with pool.connection() as conn:
-        await apply_migrations(conn, PACKAGE, package_migrations(PACKAGE))
-    yield History(pool)
-    await pool.close()
 
 
 async def test_turns_are_written_to_the_history(history: History) -> None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import anyio
 import pytest
 
-from folio_core.db import apply_migrations, open_pool, package_migrations
 from folio_orchestrator.history import (
-    PACKAGE,
     ConversationNotFoundError,
     History,
     ToolCallRecord,
@@ -18,15 +15,6 @@ from folio_orchestrator.history import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def history(database_url: str) -> AsyncIterator[History]:
-    pool = await open_pool(database_url)
-    async with pool.connection() as conn:
-        await apply_migrations(conn, PACKAGE, package_migrations(PACKAGE))
-    yield History(pool)
-    await pool.close()
 
 
 async def test_messages_keep_their_order_even_when_written_concurrently(history: History) -> None:

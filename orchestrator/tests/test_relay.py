@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,10 @@ from mcp.types import (
 )
 
 from folio_core.cache import MemoryCache
-from folio_core.db import apply_migrations, open_pool, package_migrations
 from folio_core.settings import FolioSettings
 from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO, tool_text
 from folio_orchestrator.budget import Budget, BudgetKeeper
-from folio_orchestrator.history import PACKAGE, History
+from folio_orchestrator.history import History
 from folio_orchestrator.llm import Completion, FunctionModel, Message, ModelRequest, tool_call
 from folio_orchestrator.relay import ModelChoice, SamplingRelay, SamplingRequest, ServerSampling
 from folio_profile.server import build_server
@@ -56,15 +55,6 @@ def relay(**kwargs: Any) -> SamplingRelay:
     kwargs.setdefault("budgets", BudgetKeeper(MemoryCache("relay-test")))
     models = kwargs.pop("models", ModelChoice(strong=echo_model()))
     return SamplingRelay(models, **kwargs)
-
-
-@pytest.fixture
-async def history(database_url: str) -> AsyncIterator[History]:
-    pool = await open_pool(database_url)
-    async with pool.connection() as conn:
-        await apply_migrations(conn, PACKAGE, package_migrations(PACKAGE))
-    yield History(pool)
-    await pool.close()
 
 
 class Reviewer:

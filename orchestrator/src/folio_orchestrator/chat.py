@@ -242,15 +242,10 @@ class ChatHost:
 
 @asynccontextmanager
 async def _history(settings: FolioSettings) -> AsyncIterator[History]:
-    from folio_core.db import apply_migrations, open_pool, package_migrations, resolve_database_url
+    from folio_core.db import migrated_pool
 
-    pool = await open_pool(await resolve_database_url(settings), max_size=4)
-    try:
-        async with pool.connection() as conn:
-            await apply_migrations(conn, PACKAGE, package_migrations(PACKAGE))
+    async with migrated_pool(settings, PACKAGE) as pool:
         yield History(pool)
-    finally:
-        await pool.close()
 
 
 def fast_model_from_env() -> ChatModel | None:

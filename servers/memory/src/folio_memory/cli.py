@@ -4,20 +4,13 @@ memory file of ``@modelcontextprotocol/server-memory``, ``reembed`` after changi
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
 
 import anyio
 
-from folio_core.logging import configure_logging
+from folio_core.process import start_process
 from folio_core.settings import FolioSettings
-
-if TYPE_CHECKING:
-    from folio_core.db import Pool
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,16 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum: int, _frame: object) -> NoReturn:
-    # Exit through the interpreter so atexit hooks (the embedded database handle) run.
-    raise SystemExit(128 + signum)
-
-
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = FolioSettings()
-    configure_logging(settings)
-    signal.signal(signal.SIGTERM, _terminate)
+    settings = start_process()
     if args.command == "import-jsonl":
         sys.exit(anyio.run(_import, settings, args.path))
     if args.command == "reembed":
@@ -55,20 +41,8 @@ def run(argv: list[str] | None = None) -> None:
     build_server(settings).mcp.run()
 
 
-@asynccontextmanager
-async def _pool(settings: FolioSettings) -> AsyncIterator[Pool]:
-    from folio_core.db import apply_migrations, open_pool, package_migrations, resolve_database_url
-
-    pool = await open_pool(await resolve_database_url(settings), max_size=2)
-    try:
-        async with pool.connection() as conn:
-            await apply_migrations(conn, "folio_memory", package_migrations("folio_memory"))
-        yield pool
-    finally:
-        await pool.close()
-
-
 async def _import(settings: FolioSettings, path: Path) -> int:
+    from folio_core.db import migrated_pool
     from folio_core.embeddings import EmbedderMismatchError, make_embedder
     from folio_memory.jsonl import JsonlError, read_jsonl
     from folio_memory.service import import_reference_graph
@@ -83,7 +57,7 @@ async def _import(settings: FolioSettings, path: Path) -> int:
         sys.stderr.write(f"folio-memory: {exc}\n")
         return 1
     embedder = make_embedder(settings.embedder, openai_base_url=settings.openai_base_url)
-    async with _pool(settings) as pool:
+    async with migrated_pool(settings, "folio_memory", max_size=2) as pool:
         try:
             async with pool.connection() as conn:
                 await claim_embedder(conn, embedder)
@@ -101,11 +75,12 @@ async def _import(settings: FolioSettings, path: Path) -> int:
 
 
 async def _reembed(settings: FolioSettings) -> int:
+    from folio_core.db import migrated_pool
     from folio_core.embeddings import make_embedder
     from folio_memory.store import MemoryStore
 
     embedder = make_embedder(settings.embedder, openai_base_url=settings.openai_base_url)
-    async with _pool(settings) as pool:
+    async with migrated_pool(settings, "folio_memory", max_size=2) as pool:
         count = await MemoryStore(pool, embedder).reembed()
     sys.stdout.write(f"re-embedded {count} texts with {embedder.name}\n")
     return 0

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import anyio
 
-from folio_core.logging import configure_logging
+from folio_core.process import start_process
 from folio_core.settings import FolioSettings
 
 
@@ -26,16 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum: int, _frame: object) -> NoReturn:
-    # Exit through the interpreter so atexit hooks (the embedded database handle) run.
-    raise SystemExit(128 + signum)
-
-
 def run(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = FolioSettings()
-    configure_logging(settings)
-    signal.signal(signal.SIGTERM, _terminate)
+    settings = start_process()
     if args.command == "import":
         sys.exit(anyio.run(_import, settings, args.path))
     from folio_profile.server import build_server
@@ -44,17 +35,12 @@ def run(argv: list[str] | None = None) -> None:
 
 
 async def _import(settings: FolioSettings, path: Path) -> int:
-    from folio_core.db import apply_migrations, open_pool, package_migrations, resolve_database_url
+    from folio_core.db import migrated_pool
     from folio_core.embeddings import make_embedder
     from folio_profile.resume import ResumeInvalidError
     from folio_profile.store import ProfileStore
 
-    out = sys.stdout
-    url = await resolve_database_url(settings)
-    pool = await open_pool(url, max_size=2)
-    try:
-        async with pool.connection() as conn:
-            await apply_migrations(conn, "folio_profile", package_migrations("folio_profile"))
+    async with migrated_pool(settings, "folio_profile", max_size=2) as pool:
         store = ProfileStore(pool, make_embedder(settings.embedder, openai_base_url=settings.openai_base_url))
         try:
             outcome = await store.import_file(
@@ -66,10 +52,10 @@ async def _import(settings: FolioSettings, path: Path) -> int:
         except ResumeInvalidError as exc:
             sys.stderr.write(f"folio-profile: {path} is not a valid JSON Resume:\n{exc}\n")
             return 1
-    finally:
-        await pool.close()
     if outcome is None or not outcome.created:
-        out.write(f"{path}: unchanged (the current version already has this content)\n")
+        sys.stdout.write(f"{path}: unchanged (the current version already has this content)\n")
     else:
-        out.write(f"{path}: imported as version {outcome.version} ({len(outcome.changes)} values changed)\n")
+        sys.stdout.write(
+            f"{path}: imported as version {outcome.version} ({len(outcome.changes)} values changed)\n"
+        )
     return 0

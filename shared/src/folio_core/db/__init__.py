@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Pool,
         connect,
         ensure_pgvector,
+        migrated_pool,
         open_pool,
         resolve_database_url,
     )
@@ -42,6 +43,7 @@ _EXPORTS = {
     "Pool": "pool",
     "connect": "pool",
     "ensure_pgvector": "pool",
+    "migrated_pool": "pool",
     "open_pool": "pool",
     "resolve_database_url": "pool",
 }
@@ -59,6 +61,7 @@ __all__ = [
     "embedded_postgres",
     "ensure_pgvector",
     "load_migrations",
+    "migrated_pool",
     "open_pool",
     "package_migrations",
     "resolve_database_url",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -88,3 +90,19 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> Pool:
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+@asynccontextmanager
+async def migrated_pool(settings: FolioSettings, package: str, *, max_size: int = 4) -> AsyncIterator[Pool]:
+    """A pool on the configured (or embedded) database with ``package``'s migrations applied;
+    for command-line tools and hosts that are not MCP servers (servers get theirs from
+    :class:`folio_core.mcp.FolioServer`)."""
+    from folio_core.db.migrations import apply_migrations, package_migrations
+
+    pool = await open_pool(await resolve_database_url(settings), max_size=max_size)
+    try:
+        async with pool.connection() as conn:
+            await apply_migrations(conn, package, package_migrations(package))
+        yield pool
+    finally:
+        await pool.close()
