@@ -45,8 +45,8 @@ class ModelAuthError(ModelError):
     """The provider refused the credentials (or there were none)."""
 
 
-class ModelRateLimited(ModelError):
-    """Too many requests. ``retry_after`` (seconds) is the provider's hint, when it gave one."""
+class _RetryableError(ModelError):
+    """An error worth retrying; ``retry_after`` (seconds) is the provider's hint, when it gave one."""
 
     def __init__(
         self,
@@ -61,20 +61,12 @@ class ModelRateLimited(ModelError):
         self.retry_after = retry_after
 
 
-class ModelUnavailable(ModelError):
+class ModelRateLimited(_RetryableError):
+    """Too many requests."""
+
+
+class ModelUnavailable(_RetryableError):
     """The provider is down, overloaded or unreachable; worth retrying later."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        model: str | None = None,
-        status_code: int | None = None,
-        streamed: bool = False,
-    ) -> None:
-        super().__init__(message, model=model, status_code=status_code, streamed=streamed)
-        self.retry_after = retry_after
 
 
 class AllModelsFailed(ModelUnavailable):
