@@ -6,12 +6,11 @@ PYTEST_ARGS ?=
 .PHONY: setup run tour test lint bench clean-db
 
 setup:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		{ echo "Installing uv (from PyPI) ..."; python3 -m pip install --quiet uv; }
+	@[ -d .venv ] || echo "Creating .venv with the locked Python dependencies (the first time takes a minute) ..."
 	@$(UV) sync --all-packages --locked --quiet
-	@# Third-party MCP servers (npm) that the interop tests and benchmarks run against.
-	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error >/dev/null; \
-	else echo "npm not found: interop tests with Node MCP servers will fail (install Node.js 20+)"; fi
+	@scripts/setup_interop.sh
 
 run: setup
 	@$(UV) run --no-sync folio chat

@@ -15,6 +15,7 @@ from pydantic import Field
 from folio_core.db.migrations import package_migrations
 from folio_core.mcp import READ_ONLY, ConfirmForm, FolioServer, write_annotations
 from folio_core.settings import FolioSettings
+from folio_core.validation import parse_positive_id
 from folio_memory import __version__, actions, prompts
 from folio_memory.actions import Groups, Plan, service_of
 from folio_memory.models import (
@@ -256,9 +257,12 @@ def build_server(settings: FolioSettings) -> FolioServer:
     @mcp.resource(MEMORY_TEMPLATE, name="memory", mime_type="application/json")
     async def memory_resource(id: str) -> str:
         """One memory with its validity, supersession, sources and access statistics."""
-        if not id.isdigit():
-            raise ResourceNotFoundError(f"{MEMORY_TEMPLATE.format(id=id)}: a memory id is a whole number")
-        return await actions.memory_json(await _ready(), int(id))
+        memory_id = parse_positive_id(id)
+        if memory_id is None:
+            raise ResourceNotFoundError(
+                f"{MEMORY_TEMPLATE.format(id=id)}: a memory id is a positive whole number (ASCII digits)"
+            )
+        return await actions.memory_json(await _ready(), memory_id)
 
     @mcp.prompt()
     async def memory_reflect(topic: Annotated[str, Field(description="What to reflect on.")]) -> str:

@@ -17,6 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR
 
 from folio_core.mcp import Runtime
+from folio_core.validation import parse_positive_id
 from folio_profile.errors import ConcurrentWriteError, NoProfileError, VersionNotFoundError
 from folio_profile.resume import ResumeInvalidError, redact_public
 
@@ -119,10 +120,11 @@ class ProfileService:
         return json.dumps(await self.document(), indent=2, ensure_ascii=False)
 
     async def version_json(self, number: str, uri: str) -> str:
-        if not number.isdigit():
-            raise ResourceNotFoundError(f"{uri}: a version is a positive whole number")
+        parsed = parse_positive_id(number)
+        if parsed is None:
+            raise ResourceNotFoundError(f"{uri}: a version is a positive whole number (ASCII digits)")
         try:
-            version = await self.store.get_version(int(number))
+            version = await self.store.get_version(parsed)
         except VersionNotFoundError as exc:
             raise ResourceNotFoundError(f"{uri}: {exc}") from exc
         return json.dumps(self.visible(version.document), indent=2, ensure_ascii=False)
