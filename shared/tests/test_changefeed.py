@@ -34,7 +34,7 @@ async def write(conn: Connection, *uris: str) -> None:
 
 async def take(feed: ChangeFeed, n: int) -> list[str]:
     got: list[str] = []
-    with anyio.fail_after(10):
+    with anyio.fail_after(60):
         async for uri in feed:
             got.append(uri)
             if len(got) == n:
@@ -112,7 +112,7 @@ async def test_iterating_before_entering_is_an_error(database_url: str) -> None:
 
 
 async def read_line(stream: BufferedByteReceiveStream) -> str:
-    with anyio.fail_after(20):
+    with anyio.fail_after(60):
         return (await stream.receive_until(b"\n", 65536)).decode()
 
 

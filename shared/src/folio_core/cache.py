@@ -27,6 +27,10 @@ class Cache(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def ttl(self, key: str) -> float | None:
+        """Seconds until ``key`` expires; ``None`` when it is missing or never expires."""
+        ...
+
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         """Add ``amount`` atomically and return the new value; ``ttl`` applies when the key is new."""
         ...
@@ -70,6 +74,12 @@ class MemoryCache:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+
+    async def ttl(self, key: str) -> float | None:
+        if self._live(key) is None:
+            return None
+        expires = self._data[key][1]
+        return None if expires is None else max(0.0, expires - time.monotonic())
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         async with self._lock:
@@ -123,6 +133,10 @@ class RedisCache:
 
     async def delete(self, key: str) -> None:
         await self._call("delete", self._key(key))
+
+    async def ttl(self, key: str) -> float | None:
+        remaining = int(await self._call("pttl", self._key(key)))
+        return remaining / 1000 if remaining >= 0 else None  # -2: missing, -1: no expiry
 
     async def incr(self, key: str, amount: int = 1, *, ttl: float | None = None) -> int:
         full = self._key(key)
