@@ -22,7 +22,9 @@ UNREACHABLE_DATABASE = "postgresql://127.0.0.1:1/none"  # nothing here needs the
 
 
 def _tiny() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tiny_server", Path(__file__).parent / "helpers" / "tiny_server.py")
+    spec = importlib.util.spec_from_file_location(
+        "tiny_server", Path(__file__).parent / "helpers" / "tiny_server.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -48,7 +50,11 @@ async def test_bad_tool_input_is_a_tool_error_naming_the_argument(server: FolioS
         nul = await refused(client, "echo", {"text": "a\x00b"})
         surrogate = await refused(client, "echo", {"text": "\ud800"})
         key = await refused(client, "store", {"items": [{"ok": 1}, {"bad\x00key": 1}]})
-        deep = await refused(client, "echo", {"text": "x", "extra": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}})
+        deep = await refused(
+            client,
+            "echo",
+            {"text": "x", "extra": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}},
+        )
         huge = await refused(client, "store", {"items": [{"n": 10**30}]})
         fine = await client.call_tool("echo", {"text": "hi", "times": 2})
     assert nul.startswith("Invalid arguments for echo: text contains a NUL character")
@@ -61,7 +67,9 @@ async def test_bad_tool_input_is_a_tool_error_naming_the_argument(server: FolioS
 
 
 @pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
-async def test_non_finite_numbers_are_refused_before_the_tool_runs(server: FolioServer, number: float) -> None:
+async def test_non_finite_numbers_are_refused_before_the_tool_runs(
+    server: FolioServer, number: float
+) -> None:
     # A client's JSON encoder turns NaN into null, so this goes through the server's own API
     # (the raw stdio tests send the NaN and Infinity literals).
     with pytest.raises(ToolError) as caught:
@@ -97,13 +105,19 @@ async def test_prompt_argument_errors_are_invalid_params_naming_the_argument(
         no_such_prompt = await prompt_error(client, "nope")
         fine = await client.get_prompt("greet", {"name": "Ada", "tone": "dry"})
     assert (missing.code, missing.error.data) == (INVALID_PARAMS, {"prompt": "greet", "argument": "name"})
-    assert missing.error.message == "Prompt greet needs the argument 'name' (Whom to greet.); send it in arguments."
+    assert (
+        missing.error.message
+        == "Prompt greet needs the argument 'name' (Whom to greet.); send it in arguments."
+    )
     assert unknown.code == INVALID_PARAMS and 'no argument "colour"' in unknown.error.message
     assert "its arguments: name, tone" in unknown.error.message
-    assert invalid.code == INVALID_PARAMS and "the argument 'tone' is invalid: Input should be 'warm' or 'dry'" in invalid.error.message
+    assert (
+        invalid.code == INVALID_PARAMS
+        and "the argument 'tone' is invalid: Input should be 'warm' or 'dry'" in invalid.error.message
+    )
     assert nul.code == INVALID_PARAMS and "'name' contains a NUL character" in nul.error.message
     assert no_such_prompt.code == INVALID_PARAMS
-    assert no_such_prompt.error.message == "Unknown prompt: \"nope\". This server's prompts: broken, greet."
+    assert no_such_prompt.error.message == 'Unknown prompt: "nope". This server\'s prompts: broken, greet.'
     assert "Say hello to Ada, dryly." in str(fine.messages[0].content)
 
 

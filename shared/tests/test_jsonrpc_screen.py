@@ -37,7 +37,12 @@ def call(arguments_json: str, request_id: str = "r1") -> str:
         {"jsonrpc": "2.0", "id": "", "method": ""},
         {"jsonrpc": "2.0", "id": 3, "result": {}},
         {"jsonrpc": "2.0", "id": None, "error": {"code": -1, "message": "declined"}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "t", "arguments": {"x": "a\x00"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "t", "arguments": {"x": "a\x00"}},
+        },
     ],
 )
 def test_well_formed_messages_of_both_eras_pass_unchanged(message: dict[str, object]) -> None:
@@ -78,7 +83,12 @@ def only(line: str) -> Refusal:
         ('{"jsonrpc":"2.0","id":null,"method":"ping"}', None, INVALID_REQUEST, "not null"),
         ('{"jsonrpc":"2.0","id":true,"method":"ping"}', None, INVALID_REQUEST, "not a boolean"),
         ('{"jsonrpc":"2.0","id":{},"method":"ping"}', None, INVALID_REQUEST, "not an object"),
-        ('{"jsonrpc":"2.0","id":3,"method":"ping","params":"s"}', 3, INVALID_REQUEST, "params must be an object"),
+        (
+            '{"jsonrpc":"2.0","id":3,"method":"ping","params":"s"}',
+            3,
+            INVALID_REQUEST,
+            "params must be an object",
+        ),
         ('{"jsonrpc":"2.0","id":3,"method":"ping","params":[1,2]}', 3, INVALID_REQUEST, "not an array"),
         ('{"jsonrpc":"2.0","method":5}', None, INVALID_REQUEST, "method must be a string"),
         ('{"jsonrpc":"2.0","id":7,"result":5}', None, INVALID_REQUEST, "A response needs"),
@@ -116,7 +126,9 @@ def test_an_id_that_a_reply_cannot_carry_is_not_echoed() -> None:
 
 
 def test_a_notification_that_cannot_be_read_gets_no_reply_but_is_reported() -> None:
-    screened = screen_line('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"reason":"\\ud800"}}')
+    screened = screen_line(
+        '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"reason":"\\ud800"}}'
+    )
     assert screened.forward is None and screened.replies == ()
     assert screened.dropped is not None and "unpaired surrogate" in screened.dropped
 

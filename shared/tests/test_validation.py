@@ -30,7 +30,9 @@ def nested(depth: int) -> object:
         ({"weird key": {"a\x00": 1}}, '["weird key"]', 'has a key "a\\u0000" that contains a NUL'),
     ],
 )
-def test_a_problem_is_named_by_its_path_with_what_to_send_instead(value: object, path: str, words: str) -> None:
+def test_a_problem_is_named_by_its_path_with_what_to_send_instead(
+    value: object, path: str, words: str
+) -> None:
     problem = find_input_problem(value)
     assert problem is not None
     assert problem.path == path
@@ -69,4 +71,6 @@ def test_text_problem_and_show_text_never_put_the_bad_character_in_a_message() -
     found = text_problem("a\x00")
     assert found is not None and "\x00" not in found[0] + found[1]
     shown = show_text("x\ud800" + "y" * 100)
-    assert shown.replace("…", "").isascii() and "\\ud800" in shown and shown.endswith('…"') and len(shown) < 60
+    assert (
+        shown.replace("…", "").isascii() and "\\ud800" in shown and shown.endswith('…"') and len(shown) < 60
+    )

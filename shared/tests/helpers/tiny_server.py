@@ -1,8 +1,10 @@
 """A small FolioServer whose tools, prompts and resource need no database (for folio-core's tests).
 
-Run as a script, it serves stdio like a server's ``main``: ``python tiny_server.py``.
+Run as a script, it serves stdio like a server's ``main``: ``python tiny_server.py``. With
+``TINY_WITH_A_BUG=1`` it also has a tool that crashes on most input.
 """
 
+import os
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -37,6 +39,13 @@ def build(settings: FolioSettings) -> FolioServer:
     async def store(items: list[dict[str, Any]], weight: float = 1.0) -> int:
         """Pretend to store items (counts them)."""
         return len(items)
+
+    if os.environ.get("TINY_WITH_A_BUG") == "1":
+
+        @folio.tool(annotations=READ_ONLY)
+        async def crash(text: str) -> str:
+            """A tool with a bug: any text that is not a number crashes it."""
+            return str(int(text))
 
     @mcp.prompt()
     async def greet(
