@@ -167,7 +167,24 @@ def _examples(strategy: st.SearchStrategy[T], amount: int) -> list[T]:
     return found
 
 
-def _positions(value: object) -> Iterator[tuple[dict[str, Any] | list[Any], str | int]]:
+Place = tuple[dict[str, Any] | list[Any], str | int]
+"""A container and a key (or index) in it."""
+
+
+def _get(place: Place) -> object:
+    container, key = place
+    return container.get(str(key)) if isinstance(container, dict) else container[int(key)]
+
+
+def _put(place: Place, value: object) -> None:
+    container, key = place
+    if isinstance(container, dict):
+        container[str(key)] = value
+    else:
+        container[int(key)] = value
+
+
+def _positions(value: object) -> Iterator[Place]:
     """Every place inside ``value`` a value can be put (object members, array items)."""
     if isinstance(value, dict):
         for key, child in value.items():
@@ -186,7 +203,44 @@ def _valid_arguments(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
         return st.just({})
 
 
-_MUTATIONS = ("missing", "wrong_type", "nasty", "nasty", "nasty", "nasty_key", "not_an_object", "unknown")
+_MUTATIONS = (
+    "missing",
+    "wrong_type",
+    "nasty",
+    "nasty",
+    "bad_text",
+    "bad_text",
+    "bad_text",
+    "bad_number",
+    "nasty_key",
+    "not_an_object",
+    "unknown",
+)
+_BAD_TEXT = ("\x00", "\ud800", "\udfff")
+_BAD_NUMBERS: tuple[object, ...] = (
+    math.nan,
+    math.inf,
+    -math.inf,
+    Raw("1e999999"),
+    Raw("9" * HUGE_DIGITS),
+    10**30,
+)
+
+
+def _typed_places(
+    arguments: dict[str, Any], schema: Mapping[str, Any], wanted: tuple[type, ...], json_types: set[str]
+) -> list[Place]:
+    """Places holding a value of the wanted type, and top-level properties declared with that type."""
+    places = [
+        place
+        for place in _positions(arguments)
+        if isinstance(_get(place), wanted) and not isinstance(_get(place), bool)
+    ]
+    for name, declared in schema.get("properties", {}).items():
+        text = json.dumps(declared)
+        if name not in arguments and any(f'"type": "{t}"' in text for t in json_types):
+            places.append((arguments, name))
+    return places
 
 
 @st.composite
@@ -200,16 +254,25 @@ def bad_arguments(draw: st.DrawFn, schema: Mapping[str, Any]) -> object:
     properties = sorted(schema.get("properties", {}))
     required = sorted(schema.get("required", []))
     how = draw(st.sampled_from(_MUTATIONS))
-    if how == "missing" and required:
+    texts = _typed_places(arguments, schema, (str,), {"string"})
+    numbers = _typed_places(arguments, schema, (int, float), {"number", "integer"})
+    if how == "bad_text" and texts:
+        place = texts[draw(st.integers(0, len(texts) - 1))]
+        current = _get(place)
+        text = current if isinstance(current, str) else ""
+        at = draw(st.integers(0, len(text)))
+        _put(place, text[:at] + draw(st.sampled_from(_BAD_TEXT)) + text[at:])
+    elif how == "bad_number" and numbers:
+        _put(numbers[draw(st.integers(0, len(numbers) - 1))], draw(st.sampled_from(_BAD_NUMBERS)))
+    elif how == "missing" and required:
         arguments.pop(draw(st.sampled_from(required)), None)
     elif how == "wrong_type" and properties:
         arguments[draw(st.sampled_from(properties))] = draw(nasty_values())
-    elif how == "nasty":
-        places: list[tuple[dict[str, Any] | list[Any], str | int]] = [(arguments, p) for p in properties]
+    elif how in ("nasty", "bad_text", "bad_number"):
+        places: list[Place] = [(arguments, p) for p in properties]
         places += list(_positions(arguments))
         if places:
-            container, key = places[draw(st.integers(0, len(places) - 1))]
-            container[key] = draw(nasty_values())  # type: ignore[index]
+            _put(places[draw(st.integers(0, len(places) - 1))], draw(nasty_values()))
     elif how == "nasty_key":
         dicts = [arguments] + [c for c, _ in _positions(arguments) if isinstance(c, dict)]
         target = dicts[draw(st.integers(0, len(dicts) - 1))]
@@ -664,8 +727,8 @@ async def fuzz_stdio_server(
     log = stderr.decode(errors="replace")
     report.stderr_tail = log[-4000:]
     for match in _TRACEBACK.finditer(log):
-        start = max(0, match.start() - 300)
-        report.failures.append(f"a traceback in the server's log: …{log[start : match.end() + 500]}")
+        start = log.rfind("\n", 0, match.start()) + 1  # the log record the traceback is in
+        report.failures.append(f"a traceback in the server's log: {log[start : match.end() + 1500]}")
         break
     return report
 

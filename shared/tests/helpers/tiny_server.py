@@ -1,7 +1,7 @@
 """A small FolioServer whose tools, prompts and resource need no database (for folio-core's tests).
 
 Run as a script, it serves stdio like a server's ``main``: ``python tiny_server.py``. With
-``TINY_WITH_A_BUG=1`` it also has a tool that crashes on most input.
+``TINY_WITH_A_BUG=1`` it also has a tool that crashes on any valid input.
 """
 
 import os
@@ -43,9 +43,9 @@ def build(settings: FolioSettings) -> FolioServer:
     if os.environ.get("TINY_WITH_A_BUG") == "1":
 
         @folio.tool(annotations=READ_ONLY)
-        async def crash(text: str) -> str:
-            """A tool with a bug: any text that is not a number crashes it."""
-            return str(int(text))
+        async def crash(text: str = "") -> str:
+            """A tool with a bug: whatever passes validation crashes it."""
+            raise RuntimeError(f"unhandled input {text!r}")
 
     @mcp.prompt()
     async def greet(
