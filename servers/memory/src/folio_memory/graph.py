@@ -20,6 +20,7 @@ from psycopg import sql
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
+from folio_core.validation import text_problem
 from folio_memory.errors import EntityNotFoundError, InvalidInputError
 from folio_memory.models import AddedObservations, Entity, KnowledgeGraph, Relation
 from folio_memory.uris import GRAPH, STATS
@@ -53,8 +54,8 @@ def encode_cursor(name: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         name = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-        if not name:
-            raise ValueError("empty cursor")
+        if not name or text_problem(name) is not None:
+            raise ValueError("not a name read_graph wrote")
         return name
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError(

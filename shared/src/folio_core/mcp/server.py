@@ -21,6 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import INTERNAL_ERROR, ToolAnnotations
 
+from folio_core.mcp.guard import GuardedMCPServer
 from folio_core.mcp.notify import ResourceNotifier
 from folio_core.settings import FolioSettings
 
@@ -144,7 +145,8 @@ class FolioServer:
         self.on_ready = on_ready
         self.notifier = ResourceNotifier()
         self.runtime: Runtime | None = None
-        self.mcp: MCPServer[Runtime] = MCPServer(
+        # Edge checks for every tool, prompt and resource; ``mcp.run()`` serves screened stdio.
+        self.mcp: MCPServer[Runtime] = GuardedMCPServer(
             name,
             version=version,
             instructions=instructions,
