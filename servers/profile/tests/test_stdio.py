@@ -182,7 +182,7 @@ def test_an_invalid_file_is_reported_under_one_header(database_url: str, tmp_pat
     rejected = folio_import(cli_env(database_url, tmp_path), str(bad))
     assert rejected.returncode == 1
     assert rejected.stderr.count("is not a valid JSON Resume") == 1, rejected.stderr
-    assert rejected.stderr.startswith(f"folio-profile: {bad} is not a valid JSON Resume document (1 issue):")
+    assert f"folio-profile: {bad} is not a valid JSON Resume document (1 issue):\n" in rejected.stderr
 
 
 def test_a_json_file_that_is_not_a_resume_is_refused(database_url: str, tmp_path: Path) -> None:
