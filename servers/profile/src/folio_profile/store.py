@@ -359,7 +359,7 @@ class ProfileStore:
             also = await self._private_values(conn)
         if stale_count == 0 and not old_format:
             return 0
-        indexed = await self._index(current.document, also)
+        indexed = await self._index(current.document, also, current.version)
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_WRITE_LOCK,))
             latest = await self._current(conn)
@@ -399,7 +399,7 @@ class ProfileStore:
                     async with self.pool.connection() as conn:
                         await self._set_meta(conn, *import_digest)
                 return WriteOutcome(current.version, current.version, [], created=False)
-            indexed = await self._index(document, also)
+            indexed = await self._index(document, also, current.version if current else None)
             async with self.pool.connection() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (_WRITE_LOCK,))
                 latest = await self._current(conn)
@@ -447,7 +447,36 @@ class ProfileStore:
             (key, Jsonb(value)),
         )
 
-    async def _index(self, document: dict[str, Any], also: Iterable[str]) -> _Indexed:
+    async def _known_vectors(self, texts: list[str], base_version: int | None) -> dict[str, np.ndarray]:
+        """Vectors already made for ``texts``: first from ``base_version``'s chunks (an update changes
+        few of them; read by the primary key), then, for the rest, from any version's chunks."""
+        known: dict[str, np.ndarray] = {}
+        wanted = set(texts)
+        async with self.pool.connection() as conn:
+            if base_version is not None and wanted:
+                cursor = await conn.execute(
+                    "SELECT text, embedding FROM profile.chunks WHERE version = %s AND embedding_model = %s",
+                    (base_version, self.embedder.name),
+                    binary=True,  # vectors as binary: parsing their text form costs more than the query
+                )
+                for row in await cursor.fetchall():
+                    if row["text"] in wanted:
+                        known[row["text"]] = row["embedding"].to_numpy().astype(np.float32)
+            rest = [t for t in wanted if t not in known]
+            if rest:
+                cursor = await conn.execute(
+                    """SELECT DISTINCT ON (text) text, embedding FROM profile.chunks
+                       WHERE embedding_model = %s AND text = ANY(%s)""",
+                    (self.embedder.name, rest),
+                    binary=True,
+                )
+                for row in await cursor.fetchall():
+                    known[row["text"]] = row["embedding"].to_numpy().astype(np.float32)
+        return known
+
+    async def _index(
+        self, document: dict[str, Any], also: Iterable[str], base_version: int | None
+    ) -> _Indexed:
         """The chunks of ``document`` for the owner, and for the public the chunks of the document
         redacted with ``also`` (former private values) too; identical ones are one row."""
         owners = chunk_resume(document)
@@ -458,17 +487,7 @@ class ProfileStore:
         owner = [True] * len(owners) + [False] * (len(chunks) - len(owners))
         public = [(c.path, c.part, c.text) in public_keys for c in chunks]
         texts = [c.text for c in chunks]
-        known: dict[str, Any] = {}
-        if texts:
-            async with self.pool.connection() as conn:
-                rows = await (
-                    await conn.execute(
-                        """SELECT DISTINCT ON (text) text, embedding FROM profile.chunks
-                           WHERE embedding_model = %s AND text = ANY(%s)""",
-                        (self.embedder.name, texts),
-                    )
-                ).fetchall()
-            known = {r["text"]: r["embedding"].to_numpy().astype(np.float32) for r in rows}
+        known = await self._known_vectors(texts, base_version)
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             first = missing[:_FIRST_EMBEDDING_BATCH]
