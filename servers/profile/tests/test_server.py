@@ -406,12 +406,12 @@ async def test_subscribers_hear_about_updates(make_settings: Callable[..., Folio
         if mode == "legacy":
             await c.subscribe_resource("profile://resume.md")
             await call(c, "profile_update", {"patch": {"basics": {"label": "New"}}, "reason": "r"})
-            with anyio.fail_after(10):
+            with anyio.fail_after(30):
                 await got.wait()
         else:
             async with c.listen(resource_subscriptions=["profile://resume.md", "profile://skills"]) as sub:
                 await call(c, "profile_update", {"patch": {"basics": {"label": "New"}}, "reason": "r"})
-                with anyio.fail_after(10):
+                with anyio.fail_after(30):
                     async for event in sub:
                         heard.append(str(getattr(event, "uri", "")))
                         break
@@ -512,3 +512,14 @@ async def test_former_contact_details_left_in_text_are_scrubbed_for_the_public(
     scrubbed = [hit for hit in search["hits"] if "Kestrel ledger" in hit["text"]]
     assert scrubbed and "[redacted]" in scrubbed[0]["text"]
     assert "[redacted]" in seen[1]
+
+
+async def test_a_portfolio_file_that_is_not_a_resume_is_reported_once(
+    make_settings: Callable[..., FolioSettings], portfolio: Path
+) -> None:
+    (portfolio / "resume.json").write_text(json.dumps({"hello": "world"}))
+    async with client(make_settings()) as c:
+        message = await error(c, "profile_get", {})
+    assert "folio-profile import" in message
+    assert "none of the JSON Resume sections" in message
+    assert message.count("is not a valid JSON Resume") == 1, message

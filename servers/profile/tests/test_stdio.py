@@ -115,7 +115,7 @@ async def test_a_change_through_one_process_reaches_subscribers_of_another(datab
                 "profile_update", {"patch": {"basics": {"label": "Changed elsewhere"}}, "reason": "test"}
             )
             assert not update.is_error, tool_text(update)
-            with anyio.fail_after(15):
+            with anyio.fail_after(30):
                 await legacy_heard.wait()
                 async for event in subscription:
                     assert getattr(event, "uri", None) == "profile://skills"
