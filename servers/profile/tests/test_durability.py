@@ -1,4 +1,9 @@
-"""A process killed (SIGKILL) in the middle of an import loses nothing committed."""
+"""A process killed (SIGKILL) in the middle of an import loses nothing committed.
+
+The import is stopped at each stage by ``FOLIO_FAULT_PAUSE`` (see ``folio_profile.faults``) and killed
+when it says so on stderr: the test waits for that line, not for a time, so it kills at the same
+point on any machine.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import json
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +21,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from folio_profile.chunks import chunk_resume
+from folio_profile.faults import STAGES
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +52,7 @@ def check_consistent(url: str) -> list[int]:
         assert numbers == list(range(1, len(numbers) + 1))
         for row in versions:
             chunks = conn.execute(
-                "SELECT count(*) AS n FROM profile.chunks WHERE version = %s", (row["version"],)
+                "SELECT count(*) AS n FROM profile.chunks WHERE version = %s AND owner", (row["version"],)
             ).fetchone()
             audit = conn.execute(
                 "SELECT count(*) AS n FROM profile.audit WHERE version = %s", (row["version"],)
@@ -56,33 +62,80 @@ def check_consistent(url: str) -> list[int]:
     return numbers
 
 
-def test_killing_imports_midway_never_leaves_a_partial_version(
-    database_url: str, tmp_path: Path, sample_resume: dict[str, Any]
+def wait_for_pause(process: subprocess.Popen[str], stage: str) -> None:
+    """Read the process's stderr until it logs that it paused at ``stage`` (FOLIO_FAULT_PAUSE)."""
+    assert process.stderr is not None
+    seen: list[str] = []
+    for line in process.stderr:
+        seen.append(line)
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "paused for fault injection" and event.get("stage") == stage:
+            return
+    raise AssertionError(f"the import never paused at {stage!r}; it said:\n{''.join(seen)}")
+
+
+def import_command(path: Path) -> list[str]:
+    return [str(COMMAND), "import", "--yes", str(path)]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_an_import_killed_at_each_stage_never_leaves_a_partial_version(
+    database_url: str, tmp_path: Path, sample_resume: dict[str, Any], stage: str
 ) -> None:
     env = {"PATH": str(COMMAND.parent), "FOLIO_DATABASE_URL": database_url, "FOLIO_DATA_DIR": str(tmp_path)}
     first = tmp_path / "first.json"
     first.write_text(json.dumps(sample_resume))
-    done = subprocess.run([str(COMMAND), "import", str(first)], env=env, capture_output=True, text=True)
+    done = subprocess.run(import_command(first), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert check_consistent(database_url) == [1]
 
-    killed = 0
-    for attempt, delay in enumerate((0.6, 1.0, 1.4, 1.8, 2.2, 2.8)):
-        path = tmp_path / f"variant-{attempt}.json"
-        path.write_text(json.dumps(large_variant(sample_resume, attempt)))
-        process = subprocess.Popen(
-            [str(COMMAND), "import", str(path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(delay)  # the kill lands at a different stage each time: start-up, embedding, writing
+    variant = tmp_path / "variant.json"
+    variant.write_text(json.dumps(large_variant(sample_resume, 1)))
+    process = subprocess.Popen(
+        import_command(variant),
+        env={**env, "FOLIO_FAULT_PAUSE": stage},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    safety_net = threading.Timer(120, process.kill)  # only if the pause never comes
+    safety_net.start()
+    try:
+        wait_for_pause(process, stage)
+        # paused (inside the write transaction for the last two stages): nothing is visible yet
+        assert check_consistent(database_url) == [1]
         process.send_signal(signal.SIGKILL)
-        if process.wait(timeout=30) == -signal.SIGKILL:
-            killed += 1
-        check_consistent(database_url)
-    assert killed >= 3, "the imports finished before they could be killed; make the variant larger"
+        assert process.wait() == -signal.SIGKILL
+    finally:
+        safety_net.cancel()
+        process.kill()
+        process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+    assert check_consistent(database_url) == [1]
 
-    last = tmp_path / "last.json"
-    last.write_text(json.dumps(large_variant(sample_resume, 99)))
-    before = check_consistent(database_url)
-    done = subprocess.run([str(COMMAND), "import", str(last)], env=env, capture_output=True, text=True)
+    # The killed writer held the write lock; the next import takes it and writes a whole version.
+    done = subprocess.run(import_command(variant), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert check_consistent(database_url) == [*before, before[-1] + 1]
+    assert "imported as version 2" in done.stdout
+    assert check_consistent(database_url) == [1, 2]
+
+
+def test_without_fault_injection_the_pause_points_do_nothing(
+    database_url: str, tmp_path: Path, sample_resume: dict[str, Any]
+) -> None:
+    env = {
+        "PATH": str(COMMAND.parent),
+        "FOLIO_DATABASE_URL": database_url,
+        "FOLIO_DATA_DIR": str(tmp_path),
+        "FOLIO_FAULT_PAUSE": "no-such-stage",
+    }
+    path = tmp_path / "resume.json"
+    path.write_text(json.dumps(large_variant(sample_resume, 2)))
+    done = subprocess.run(import_command(path), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "paused for fault injection" not in done.stderr
+    assert check_consistent(database_url) == [1]

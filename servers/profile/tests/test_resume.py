@@ -17,8 +17,10 @@ from folio_profile.resume import (
     UnknownSectionError,
     format_path,
     get_section,
+    is_email,
     load_resume,
     parse_path,
+    private_values,
     redact_public,
     resolve_path,
     resume_digest,
@@ -118,6 +120,104 @@ def test_bad_email_and_url_are_reported(sample: dict[str, Any]) -> None:
     assert paths(issues) == ["$.basics.email", "$.basics.profiles[1].url"]
     assert "e-mail address" in issues[0].message
     assert "absolute URI" in issues[1].message
+
+
+@pytest.mark.parametrize(
+    "good", ["ines@example.org", "zoe+cv@sub.example.co.uk", "o'neil@example.ie", "jürgen@bücher.de"]
+)
+def test_ordinary_email_addresses_are_accepted(good: str) -> None:
+    assert is_email(good)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "ines at example dot com",
+        "ines@localhost",
+        "a@b.c",
+        ".ines@example.org",
+        "in..es@example.org",
+        "in es@example.org",
+        "<ines@example.org>",
+        "ines@-example.org",
+        "ines@example.123",
+        "x" * 65 + "@example.org",
+        "x@" + "d" * 250 + ".org",
+    ],
+)
+def test_malformed_or_oversized_email_addresses_are_refused(bad: str) -> None:
+    assert not is_email(bad)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://ines.example/cv", True),
+        ("http://example.org", True),
+        ("mailto:ines@example.org", True),
+        ("MAILTO:ines@example.org", True),
+        ("mailto:not an address", False),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("data:text/html,<b>hi</b>", False),
+        ("ftp://files.example.org/cv.pdf", False),
+        ("https://", False),
+        ("https://exa mple.org", False),
+        ("https://example.org/" + "a" * 2_100, False),
+        ("//example.org/page", False),
+    ],
+)
+def test_urls_must_be_web_addresses_or_mailto(sample: dict[str, Any], url: str, ok: bool) -> None:
+    doc = copy.deepcopy(sample)
+    doc["basics"]["url"] = url
+    assert (paths(validate_resume(doc)) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("image", "ok"),
+    [
+        ("portrait.jpg", True),
+        ("https://ines.example/me.png", True),
+        ("javascript:x()", False),
+        ("data:x", False),
+    ],
+)
+def test_the_portrait_is_a_web_address_or_a_path(sample: dict[str, Any], image: str, ok: bool) -> None:
+    doc = copy.deepcopy(sample)
+    doc["basics"]["image"] = image
+    assert (paths(validate_resume(doc)) == []) is ok
+
+
+def test_size_limits_name_the_path_and_the_limit(sample: dict[str, Any]) -> None:
+    doc = copy.deepcopy(sample)
+    doc["basics"]["summary"] = "s" * 5_001
+    doc["skills"][0]["keywords"] = ["k"] * 201
+    doc["meta"] = {f"k{i}": 1 for i in range(101)}
+    doc["interests"] = [{"x" * 101: 1}]
+    issues = validate_resume(doc)
+    assert [str(i) for i in issues] == [
+        "$.basics.summary: a text of 5,001 characters; at most 5,000",
+        "$.interests[0]: a key of 101 characters; at most 100",
+        "$.meta: an object with 101 keys; at most 100",
+        "$.skills[0].keywords: a list of 201 entries; at most 200",
+    ]
+
+
+def test_the_whole_document_is_bounded(sample: dict[str, Any]) -> None:
+    doc = copy.deepcopy(sample)
+    doc["publications"] = [{"name": f"P{i}", "summary": "word " * 900} for i in range(60)]
+    doc["volunteer"] = [{"organization": f"V{i}", "summary": "word " * 900} for i in range(60)]
+    issues = validate_resume(doc)
+    assert issues and issues[0].path == "$"
+    assert "characters of JSON; at most 200,000" in issues[0].message
+
+
+def test_values_at_the_limits_are_accepted(sample: dict[str, Any]) -> None:
+    doc = copy.deepcopy(sample)
+    doc["basics"]["summary"] = "s" * 5_000
+    doc["skills"][0]["keywords"] = [f"k{i}" for i in range(200)]
+    doc["basics"]["email"] = "x" * 64 + "@" + "d" * 60 + ".example.org"
+    assert validate_resume(doc) == []
 
 
 @pytest.mark.parametrize("bad", ["March 2021", "2021/03", "21-03", "2021-13", "2021-03-1", "2021-03-32"])
@@ -326,6 +426,26 @@ def test_redact_public_removes_contact_keys_anywhere_and_repeats_in_text() -> No
     assert public["work"] == [{"name": "Acme", "position": "Dev"}]
     assert public["basics"]["summary"].startswith("Write to [redacted] or call [redacted] (")
     assert public["projects"] == [{"name": "P", "contact": {}}]
+
+
+def test_private_values_collects_every_contact_value_and_the_street_address(sample: dict[str, Any]) -> None:
+    found = private_values(sample)
+    basics = sample["basics"]
+    assert {basics["email"], basics["phone"], basics["location"]["address"]} <= found
+    assert basics["location"]["postalCode"] not in found
+    assert private_values({"basics": {"phone": "112"}}) == set()  # too short to search free text for
+
+
+def test_redact_public_scrubs_former_values_passed_as_also() -> None:
+    doc = {
+        "basics": {"name": "Ada", "email": "ada@new.example", "location": {"address": "Main St 1"}},
+        "work": [{"summary": "Mail ada@OLD.example, visit Old Road 9 or Main St 1; call +44 20 7946 0958."}],
+    }
+    public = redact_public(doc, also={"ada@old.example", "Old Road 9", "+44 (20) 7946-0958"})
+    assert public["work"][0]["summary"] == "Mail [redacted], visit [redacted] or [redacted]; call [redacted]."
+    assert redact_public(doc)["work"][0]["summary"].startswith(
+        "Mail ada@OLD.example, visit Old Road 9 or [redacted]"
+    )
 
 
 def test_private_paths_document_what_is_withheld() -> None:

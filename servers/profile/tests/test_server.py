@@ -333,7 +333,6 @@ async def test_public_audience_hides_contact_details_and_write_tools(
             ),
             (await c.read_resource("profile://resume.json")).contents[0].text,  # type: ignore[union-attr]
             (await c.read_resource("profile://resume.md")).contents[0].text,  # type: ignore[union-attr]
-            (await c.read_resource("profile://versions/1")).contents[0].text,  # type: ignore[union-attr]
             str((await c.get_prompt("profile_introduce", {})).messages[0].content),
             str((await c.get_prompt("profile_cover_letter", {"job_description": JOB})).messages[0].content),
         ]
@@ -407,13 +406,120 @@ async def test_subscribers_hear_about_updates(make_settings: Callable[..., Folio
         if mode == "legacy":
             await c.subscribe_resource("profile://resume.md")
             await call(c, "profile_update", {"patch": {"basics": {"label": "New"}}, "reason": "r"})
-            with anyio.fail_after(10):
+            with anyio.fail_after(30):
                 await got.wait()
         else:
             async with c.listen(resource_subscriptions=["profile://resume.md", "profile://skills"]) as sub:
                 await call(c, "profile_update", {"patch": {"basics": {"label": "New"}}, "reason": "r"})
-                with anyio.fail_after(10):
+                with anyio.fail_after(30):
                     async for event in sub:
                         heard.append(str(getattr(event, "uri", "")))
                         break
     assert "profile://resume.md" in heard
+
+
+async def test_the_public_audience_has_no_earlier_versions(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    async with client(make_settings()) as c:
+        await call(
+            c,
+            "profile_update",
+            {"patch": {"basics": {"summary": "Removed later: the Orca project."}}, "reason": "r"},
+        )
+        await call(c, "profile_update", {"patch": {"basics": {"summary": "Now public."}}, "reason": "r"})
+    async with client(make_settings(audience="public")) as c:
+        templates = (await c.list_resource_templates()).resource_templates
+        with pytest.raises(MCPError) as refused:
+            await c.read_resource("profile://versions/2")
+        seen = [
+            json.dumps(await call(c, "profile_get", {})),
+            json.dumps(await call(c, "profile_history", {})),
+            json.dumps((await call(c, "profile_search", {"query": "Orca project", "limit": 50}))["hits"]),
+        ]
+    assert templates == []
+    assert "profile://versions/2" in refused.value.message
+    for text in seen:
+        assert "Orca" not in text
+    assert "Now public." in seen[0]
+
+
+@pytest.mark.parametrize(
+    ("patch", "path", "words"),
+    [
+        ({"work": [{"name": "Acme", "highlights": [f"h{i}" for i in range(20_000)]}]}, "$.work[0].highlights",
+         "a list of 20,000 entries; at most 200"),
+        ({"basics": {"name": "N" * 1_000_000}}, "$.basics.name", "a text of 1,000,000 characters; at most 5,000"),
+        ({"basics": {"url": "javascript:alert(1)"}}, "$.basics.url", "is not a valid absolute URI"),
+        ({"basics": {"profiles": [{"url": "data:text/html,hi"}]}}, "$.basics.profiles[0].url", "absolute URI"),
+        ({"basics": {"email": "a" * 1_000_000 + "@example.com"}}, "$.basics.email", "a text of 1,000,012"),
+        ({"basics": {"email": "x" * 300 + "@example.com"}}, "$.basics.email", "at most 254"),
+        ({"basics": {"image": "javascript:alert(1)"}}, "$.basics.image", "image address"),
+        ({"meta": {"x": {"y": [[[[[[[[[["deep"]]]]]]]]]]}}}, "$.meta.x.y[0][0][0][0][0][0][0]", "nested more than 10"),
+    ],
+)  # fmt: skip
+async def test_oversized_or_unsafe_values_are_refused_with_path_and_limit(
+    make_settings: Callable[..., FolioSettings], patch: dict[str, Any], path: str, words: str
+) -> None:
+    async with client(make_settings()) as c:
+        message = await error(c, "profile_update", {"patch": patch, "reason": "x", "confirm": True})
+        history = await call(c, "profile_history", {})
+    assert f"{path}: " in message and words in message, message
+    assert history["current_version"] == 1
+
+
+async def test_urls_of_the_web_and_mailto_are_accepted(make_settings: Callable[..., FolioSettings]) -> None:
+    patch = {"basics": {"url": "mailto:ines@example.org", "image": "portrait.jpg"}}
+    async with client(make_settings()) as c:
+        done = await call(c, "profile_update", {"patch": patch, "reason": "x"})
+    assert done["version"] == 2
+
+
+async def test_former_contact_details_left_in_text_are_scrubbed_for_the_public(
+    make_settings: Callable[..., FolioSettings], sample_resume: dict[str, Any]
+) -> None:
+    basics = sample_resume["basics"]
+    old_email, old_phone, old_address = basics["email"], basics["phone"], basics["location"]["address"]
+    summary = f"Reach me at {old_email} or {old_phone}; office at {old_address}. Built the Kestrel ledger."
+    patch = {
+        "basics": {
+            "email": "new@example.org",
+            "phone": "+31 6 9999 0000",
+            "location": {"address": "Nieuwe 1"},
+        },
+        "work": [{**sample_resume["work"][0], "summary": summary}, *sample_resume["work"][1:]],
+    }
+    async with client(make_settings()) as c:
+        await call(c, "profile_update", {"patch": patch, "reason": "moved", "confirm": True})
+        owner_hits = await call(c, "profile_search", {"query": "Kestrel ledger reach me", "limit": 50})
+    assert any(old_email in hit["text"] for hit in owner_hits["hits"])  # the owner's own text is kept
+    async with client(make_settings(audience="public")) as c:
+        search = await call(c, "profile_search", {"query": "Kestrel ledger reach me", "limit": 50})
+        by_email = (await call(c, "profile_search", {"query": old_email, "limit": 50}))["hits"]
+        seen = [
+            json.dumps(await call(c, "profile_get", {}), ensure_ascii=False),
+            json.dumps(await call(c, "profile_get", {"section": "work"}), ensure_ascii=False),
+            json.dumps(search, ensure_ascii=False),
+            json.dumps(by_email, ensure_ascii=False),
+            (await c.read_resource("profile://resume.json")).contents[0].text,  # type: ignore[union-attr]
+            (await c.read_resource("profile://resume.md")).contents[0].text,  # type: ignore[union-attr]
+            str((await c.get_prompt("profile_introduce", {})).messages[0].content),
+            str((await c.get_prompt("profile_interview_prep", {"role": "CTO"})).messages[0].content),
+        ]
+    for text in seen:
+        for secret in (old_email, old_phone, old_address, "new@example.org", "Nieuwe 1"):
+            assert secret not in text
+    scrubbed = [hit for hit in search["hits"] if "Kestrel ledger" in hit["text"]]
+    assert scrubbed and "[redacted]" in scrubbed[0]["text"]
+    assert "[redacted]" in seen[1]
+
+
+async def test_a_portfolio_file_that_is_not_a_resume_is_reported_once(
+    make_settings: Callable[..., FolioSettings], portfolio: Path
+) -> None:
+    (portfolio / "resume.json").write_text(json.dumps({"hello": "world"}))
+    async with client(make_settings()) as c:
+        message = await error(c, "profile_get", {})
+    assert "folio-profile import" in message
+    assert "none of the JSON Resume sections" in message
+    assert message.count("is not a valid JSON Resume") == 1, message

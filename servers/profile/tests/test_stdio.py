@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -12,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ResourceUpdatedNotification
+from psycopg.rows import dict_row
 
 from folio_core.db.embedded import EmbeddedPostgres
 from folio_core.testing import REPO_ROOT, SAMPLE_PORTFOLIO, tool_text
@@ -31,6 +36,14 @@ def readme_entry(client: str) -> dict[str, Any]:
     key = {"claude": "mcpServers", "vscode": "servers"}[client]
     entry = next(b[key]["folio-profile"] for b in blocks if key in b)
     return json.loads(json.dumps(entry).replace("/path/to/folio", str(REPO_ROOT)))
+
+
+def wait_for_exit(pidfd: int) -> None:
+    """Block until the process behind ``pidfd`` has exited (a pidfd polls readable then)."""
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    while not poller.poll():
+        pass
 
 
 def params(env: dict[str, str]) -> StdioServerParameters:
@@ -58,10 +71,15 @@ async def test_the_readme_claude_desktop_entry_runs_on_the_embedded_database() -
         assert "Ines Halvorsen" in markdown.contents[0].text  # type: ignore[union-attr]
         cluster = EmbeddedPostgres(data_dir)
         assert cluster.is_running() and len(cluster.handles()) == 1
-    # The last process using the embedded database stopped it on the way out.
-    with anyio.fail_after(10):
-        while cluster.is_running():
-            await anyio.sleep(0.05)
+        postmaster = os.pidfd_open(int((cluster.pgdata / "postmaster.pid").read_text().split()[0]))
+    # The last process using the embedded database stopped it on the way out: wait for the
+    # postmaster's exit (its pidfd becomes readable), not for a time.
+    try:
+        with anyio.fail_after(60):
+            await anyio.to_thread.run_sync(wait_for_exit, postmaster, abandon_on_cancel=True)
+    finally:
+        os.close(postmaster)
+    assert not cluster.is_running()
     assert cluster.handles() == []
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -97,7 +115,7 @@ async def test_a_change_through_one_process_reaches_subscribers_of_another(datab
                 "profile_update", {"patch": {"basics": {"label": "Changed elsewhere"}}, "reason": "test"}
             )
             assert not update.is_error, tool_text(update)
-            with anyio.fail_after(15):
+            with anyio.fail_after(30):
                 await legacy_heard.wait()
                 async for event in subscription:
                     assert getattr(event, "uri", None) == "profile://skills"
@@ -132,3 +150,138 @@ def test_import_command_reports_invalid_files_with_paths(database_url: str, tmp_
         text=True,
     )
     assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def cli_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": str(COMMAND.parent),
+        "FOLIO_DATABASE_URL": database_url,
+        "FOLIO_DATA_DIR": str(tmp_path),
+        **extra,
+    }
+
+
+def folio_import(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(COMMAND), "import", *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+
+
+def current_version(database_url: str) -> dict[str, Any]:
+    with psycopg.connect(database_url, row_factory=dict_row) as conn:
+        row = conn.execute(
+            "SELECT version, document FROM profile.versions ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_an_invalid_file_is_reported_under_one_header(database_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"basics": {"email": "nope"}}))
+    rejected = folio_import(cli_env(database_url, tmp_path), str(bad))
+    assert rejected.returncode == 1
+    assert rejected.stderr.count("is not a valid JSON Resume") == 1, rejected.stderr
+    assert f"folio-profile: {bad} is not a valid JSON Resume document (1 issue):\n" in rejected.stderr
+
+
+def test_a_json_file_that_is_not_a_resume_is_refused(database_url: str, tmp_path: Path) -> None:
+    env = cli_env(database_url, tmp_path)
+    assert folio_import(env, str(SAMPLE_PORTFOLIO / "resume.json")).returncode == 0
+    hello = tmp_path / "hello.json"
+    hello.write_text(json.dumps({"hello": "world"}))
+    for args in ([str(hello)], ["--yes", str(hello)]):
+        refused = folio_import(env, *args)
+        assert refused.returncode == 1
+        assert "none of the JSON Resume sections" in refused.stderr
+        assert refused.stderr.count("is not a valid JSON Resume") == 1
+    assert current_version(database_url)["version"] == 1
+
+
+def test_an_import_that_loses_information_needs_yes_without_a_terminal(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(database_url, tmp_path)
+    assert folio_import(env, str(SAMPLE_PORTFOLIO / "resume.json")).returncode == 0
+    smaller = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text())
+    del smaller["awards"]
+    path = tmp_path / "smaller.json"
+    path.write_text(json.dumps(smaller))
+
+    refused = folio_import(env, str(path))
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "$.awards" in refused.stderr and "Pass --yes" in refused.stderr
+    assert current_version(database_url)["version"] == 1
+
+    done = folio_import(env, "--yes", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "imported as version 2" in done.stdout
+    assert "awards" not in current_version(database_url)["document"]
+
+
+@pytest.mark.parametrize(("answer", "imported"), [("y", True), ("n", False), ("", False)])
+def test_an_import_that_loses_information_asks_on_a_terminal(
+    database_url: str, tmp_path: Path, answer: str, imported: bool
+) -> None:
+    env = cli_env(database_url, tmp_path)
+    assert folio_import(env, str(SAMPLE_PORTFOLIO / "resume.json")).returncode == 0
+    smaller = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text())
+    del smaller["awards"]
+    path = tmp_path / "smaller.json"
+    path.write_text(json.dumps(smaller))
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, f"{answer}\n".encode())  # typed ahead: the terminal keeps it for the read
+        done = subprocess.run(
+            [str(COMMAND), "import", str(path)], env=env, capture_output=True, text=True, stdin=terminal
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert "$.awards" in done.stderr and "Import it anyway? [y/N]" in done.stderr
+    assert done.returncode == (0 if imported else 1), done.stderr
+    assert current_version(database_url)["version"] == (2 if imported else 1)
+
+
+async def test_a_manual_import_is_not_replaced_by_the_unchanged_portfolio_file(
+    database_url: str, tmp_path: Path, portfolio: Path
+) -> None:
+    env = cli_env(database_url, tmp_path, FOLIO_PORTFOLIO_DIR=str(portfolio))
+    async with Client(params(env), mode="legacy") as c:  # the start-up import: version 1
+        assert (await c.call_tool("profile_history", {})).structured_content["current_version"] == 1
+    mine = json.loads((portfolio / "resume.json").read_text())
+    mine["basics"]["label"] = "Imported by hand"
+    path = tmp_path / "my-resume.json"
+    path.write_text(json.dumps(mine))
+    done = folio_import(env, str(path))
+    assert "imported as version 2" in done.stdout, done.stderr
+
+    async with Client(params(env), mode="legacy") as c:  # the portfolio file did not change
+        basics = await c.call_tool("profile_get", {"section": "basics"})
+    assert basics.structured_content is not None
+    assert basics.structured_content["version"] == 2
+    assert basics.structured_content["content"]["label"] == "Imported by hand"
+
+    edited = json.loads((portfolio / "resume.json").read_text())
+    edited["basics"]["label"] = "Edited in the portfolio"
+    (portfolio / "resume.json").write_text(json.dumps(edited))
+    async with Client(params(env), mode="legacy") as c:  # now it did: imported at start
+        basics = await c.call_tool("profile_get", {"section": "basics"})
+    assert basics.structured_content is not None
+    assert basics.structured_content["version"] == 3
+    assert basics.structured_content["content"]["label"] == "Edited in the portfolio"
+
+
+def test_an_oversized_file_is_refused_with_the_paths_and_limits(database_url: str, tmp_path: Path) -> None:
+    env = cli_env(database_url, tmp_path)
+    resume = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text())
+    resume["basics"]["name"] = "N" * 1_000_000
+    resume["work"][0]["highlights"] = [f"h{i}" for i in range(20_000)]
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(resume))
+    refused = folio_import(env, "--yes", str(path))
+    assert refused.returncode == 1
+    assert "$.basics.name: a text of 1,000,000 characters; at most 5,000" in refused.stderr
+    assert "$.work[0].highlights: a list of 20,000 entries; at most 200" in refused.stderr
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM profile.versions").fetchone() == (0,)

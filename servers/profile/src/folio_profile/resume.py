@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
+from folio_profile.limits import MAX_EMAIL_CHARS, MAX_URL_CHARS, size_problems
+
 if TYPE_CHECKING:  # jsonschema loads on first validation, after the server's handshake
     from jsonschema import Draft7Validator, FormatChecker
     from jsonschema.exceptions import ValidationError
@@ -34,9 +36,11 @@ __all__ = [
     "UnknownSectionError",
     "format_path",
     "get_section",
+    "is_email",
     "load_resume",
     "parse_path",
     "parse_resume",
+    "private_values",
     "redact_public",
     "resolve_path",
     "resume_digest",
@@ -82,6 +86,8 @@ _SCHEMA_RESOURCE: Final = "jsonresume.schema.json"
 _CONTACT_KEYS: Final = frozenset({"email", "phone", "mobile", "telephone", "fax"})
 _REDACTED: Final = "[redacted]"
 _MAX_LISTED_ISSUES: Final = 10
+# shorter private values are withheld where keyed but not searched for in free text
+_MIN_SCRUBBED_CHARS: Final = 5
 
 PathPart = str | int
 
@@ -180,36 +186,65 @@ class ResumeInvalidError(ValueError):
         return self._describe()
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# local part: no spaces, quotes, brackets or separators; domain: dot-separated labels of letters,
+# digits and inner hyphens, ending in an alphabetic top-level label
+_EMAIL = re.compile(
+    r"(?P<local>[^\s@\"(),:;<>\[\]\\]{1,64})@(?P<domain>(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63})"
+)
+_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_WEB_SCHEMES: Final = frozenset({"http", "https"})
 # the shape the schema's pattern allows; the format check adds calendar validity (no 30 February)
 _PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12][0-9]|3[01]))?)?")
 
 _FORMAT_NAMES: Final = {
     "email": "e-mail address",
-    "uri": "absolute URI (e.g. https://example.com/page)",
+    "uri": "absolute URI (https://… or http://…, or mailto: and an e-mail address)",
+    "image-ref": "image address (https://… or http://…, or a relative path)",
     "partial-date": "calendar date",
 }
 
 
+def is_email(value: str) -> bool:
+    """An e-mail address of the usual shape (``name@example.org``), at most 254 characters."""
+    if len(value) > MAX_EMAIL_CHARS:
+        return False
+    match = _EMAIL.fullmatch(value)
+    if match is None:
+        return False
+    local = match["local"]
+    return not (local.startswith(".") or local.endswith(".") or ".." in local)
+
+
 def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or _EMAIL.fullmatch(value) is not None
+    return not isinstance(value, str) or is_email(value)
 
 
-def _is_uri(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not value or any(ch.isspace() for ch in value):
+def _is_web_url(value: str) -> bool:
+    if not value or len(value) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in value):
         return False
     try:
         parts = urlsplit(value)
     except ValueError:
         return False
-    if not _URI_SCHEME.fullmatch(parts.scheme):
-        return False
-    if parts.scheme.lower() in {"http", "https", "ftp", "ws", "wss"}:
-        return bool(parts.netloc)
-    return bool(parts.netloc or parts.path)
+    return parts.scheme.lower() in _WEB_SCHEMES and bool(parts.hostname)
+
+
+def _is_uri(value: object) -> bool:
+    """A web address (http, https) or ``mailto:`` an e-mail address; no other scheme (``javascript:``)."""
+    if not isinstance(value, str):
+        return True
+    if value[:7].lower() == "mailto:":
+        return is_email(value[7:])
+    return _is_web_url(value)
+
+
+def _is_image_ref(value: object) -> bool:
+    """A web address, or a path without a scheme (``portrait.jpg``)."""
+    if not isinstance(value, str):
+        return True
+    if _URI_SCHEME.match(value) and value[1:3] not in {":/", ":\\"}:  # C:/… is a Windows path
+        return _is_web_url(value)
+    return len(value) <= MAX_URL_CHARS and not any(ord(ch) < 32 for ch in value)
 
 
 def _is_partial_date(value: object) -> bool:
@@ -233,6 +268,7 @@ def _format_checker() -> FormatChecker:
     checker = FormatChecker()
     checker.checks("email")(_is_email)
     checker.checks("uri")(_is_uri)
+    checker.checks("image-ref")(_is_image_ref)
     checker.checks("partial-date")(_is_partial_date)
     return checker
 
@@ -286,6 +322,9 @@ def _message(error: ValidationError) -> str:
         return f"expected {wanted}, got {_json_type(error.instance)} {_preview(error.instance, 40)}"
     if kind == "format":
         name = _FORMAT_NAMES.get(str(error.validator_value), str(error.validator_value))
+        longest = MAX_EMAIL_CHARS if error.validator_value == "email" else MAX_URL_CHARS
+        if isinstance(error.instance, str) and len(error.instance) > longest:
+            return f"{len(error.instance):,} characters is too long for an {name}; at most {longest:,}"
         return f"{_preview(error.instance)} is not a valid {name}"
     if kind == "pattern" and isinstance(error.schema, dict) and error.schema.get("format") == "partial-date":
         return f"{_preview(error.instance)} is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)"
@@ -300,11 +339,17 @@ def _path_sort_key(path: Iterable[PathPart]) -> tuple[tuple[int, int, str], ...]
 def validate_resume(doc: object) -> list[ResumeIssue]:
     """Every way ``doc`` departs from JSON Resume 1.0.0, sorted by path (empty when valid).
 
-    Checks the structure and types, e-mail addresses, absolute URLs and dates (``YYYY``, ``YYYY-MM`` or
-    ``YYYY-MM-DD``, and a real calendar date). Unknown extra properties are allowed, as the format does.
+    Checks the sizes first (see :mod:`folio_profile.limits`: a résumé over a limit gets only those
+    issues), then the structure and types, e-mail addresses, URLs (http and https; ``mailto:`` an
+    address) and dates (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, and a real calendar date). Unknown
+    extra properties are allowed, as the format does.
     """
     if not isinstance(doc, dict):
         return [ResumeIssue("$", f"a résumé must be a JSON object, got {_json_type(doc)}")]
+    too_large = size_problems(doc)
+    if too_large:
+        ordered = sorted(too_large, key=lambda problem: _path_sort_key(problem[0]))
+        return [ResumeIssue(format_path(parts), message) for parts, message in ordered]
     found: dict[tuple[tuple[tuple[int, int, str], ...], str], ResumeIssue] = {}
     for error in _validator().iter_errors(doc):
         parts = list(error.absolute_path)
@@ -399,7 +444,26 @@ def _strip_contact_keys(node: Any, removed: list[str]) -> Any:
     return node
 
 
-def _scrub_pattern(secrets: list[str]) -> re.Pattern[str] | None:
+def private_values(doc: object) -> set[str]:
+    """The owner's private values in ``doc``: every keyed e-mail address and phone number, anywhere,
+    and the street address (each of its lines too).
+
+    :func:`redact_public` withholds these where they are keyed and scrubs them from free text; values
+    from earlier versions are passed to it as ``also`` so that an old address left in a summary is
+    scrubbed as well.
+    """
+    found: list[str] = []
+    _strip_contact_keys(doc, found)
+    basics = doc.get("basics") if isinstance(doc, dict) else None
+    location = basics.get("location") if isinstance(basics, dict) else None
+    address = location.get("address") if isinstance(location, dict) else None
+    if isinstance(address, str) and address.strip():
+        found.append(address.strip())
+        found += [line.strip() for line in address.splitlines() if line.strip()]
+    return {value for value in found if len(value) >= _MIN_SCRUBBED_CHARS}
+
+
+def _scrub_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
     alternatives: list[str] = []
     for secret in sorted(set(secrets), key=len, reverse=True):
         alternatives.append(re.escape(secret))
@@ -422,15 +486,16 @@ def _scrub(node: Any, pattern: re.Pattern[str]) -> Any:
     return node
 
 
-def redact_public(doc: dict[str, Any]) -> dict[str, Any]:
+def redact_public(doc: dict[str, Any], also: Iterable[str] = ()) -> dict[str, Any]:
     """A deep copy of ``doc`` fit for the ``public`` audience (see :data:`PRIVATE_PATHS`).
 
     Removes e-mail addresses and phone numbers wherever they are keyed, the street address and postal
-    code, and the ``references`` section (the names and words of private people); withheld e-mail and
-    phone values repeated in free text become ``[redacted]``. The input is never modified.
+    code, and the ``references`` section (the names and words of private people); withheld e-mail,
+    phone and street address values repeated in free text become ``[redacted]``, and so do the values
+    in ``also`` (the owner's former ones, see :func:`private_values`). The input is never modified.
     """
-    removed: list[str] = []
-    result: dict[str, Any] = _strip_contact_keys(doc, removed)
+    removed = [*private_values(doc), *also]
+    result: dict[str, Any] = _strip_contact_keys(doc, [])
     result.pop("references", None)
     basics = result.get("basics")
     if isinstance(basics, dict):

@@ -138,7 +138,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """Get the résumé, or one section of it (work, skills, projects …)."""
         service = await _service(ctx)
         current = await service.current()
-        document = service.visible(current.document)
+        document = await service.visible(current.document)
         if section is None:
             return SectionResult(version=current.version, section=None, content=document)
         try:
@@ -235,11 +235,13 @@ def build_server(settings: FolioSettings) -> FolioServer:
         service = await _ready()
         return skills_overview(await service.document()).model_dump_json(indent=2)
 
-    @mcp.resource(VERSION_TEMPLATE, name="version", mime_type="application/json")
-    async def version_resource(n: str) -> str:
-        """One earlier version of the résumé."""
-        service = await _ready()
-        return await service.version_json(n, VERSION_TEMPLATE.format(n=n))
+    if not settings.is_public:  # earlier versions hold what the owner has since removed
+
+        @mcp.resource(VERSION_TEMPLATE, name="version", mime_type="application/json")
+        async def version_resource(n: str) -> str:
+            """One earlier version of the résumé."""
+            service = await _ready()
+            return await service.version_json(n, VERSION_TEMPLATE.format(n=n))
 
     @mcp.prompt()
     async def profile_introduce(

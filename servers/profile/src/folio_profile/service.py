@@ -69,7 +69,7 @@ class ProfileService:
             outcome = await service.store.import_file(path, client="folio-profile (start-up)")
         except ResumeInvalidError as exc:
             # Keep serving the last good version; tell whoever asks what is wrong with the file.
-            service.import_error = f"{path} is not a valid JSON Resume:\n{exc}"
+            service.import_error = str(exc)
             log.error("portfolio résumé rejected", path=str(path), error=str(exc))
             return
         if outcome is not None and outcome.created:
@@ -82,9 +82,12 @@ class ProfileService:
             raise ToolError("the profile server is not initialised")
         return service
 
-    def visible(self, document: dict[str, Any]) -> dict[str, Any]:
-        """The document as this audience may see it."""
-        return redact_public(document) if self.public else document
+    async def visible(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The document as this audience may see it: for the public, without contact details, and
+        with every e-mail, phone and street address the owner has ever had scrubbed from the text."""
+        if not self.public:
+            return document
+        return redact_public(document, await self.store.private_values())
 
     def _missing(self) -> str:
         message = (
@@ -114,7 +117,7 @@ class ProfileService:
         version = await self.store.current()
         if version is None:
             raise MCPError(INTERNAL_ERROR, self._missing())
-        return self.visible(version.document)
+        return await self.visible(version.document)
 
     async def resource_json(self) -> str:
         return json.dumps(await self.document(), indent=2, ensure_ascii=False)
@@ -127,4 +130,4 @@ class ProfileService:
             version = await self.store.get_version(parsed)
         except VersionNotFoundError as exc:
             raise ResourceNotFoundError(f"{uri}: {exc}") from exc
-        return json.dumps(self.visible(version.document), indent=2, ensure_ascii=False)
+        return json.dumps(await self.visible(version.document), indent=2, ensure_ascii=False)
