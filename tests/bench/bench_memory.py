@@ -338,6 +338,26 @@ def _cpu_now(postmaster: int) -> dict[str, float]:
     }
 
 
+async def sample_waits(url: str, waits: dict[str, int], done: Any) -> None:
+    """What the server processes' database sessions are doing, sampled every 20 ms: running (CPU),
+    or waiting, and on what (``Lock:advisory`` is a write lock, ``Lock:object`` the NOTIFY queue
+    lock, ``IO:WALSync`` a commit's flush, ``Client:ClientRead`` waiting for the process)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while not done():
+            rows = await (
+                await conn.execute(
+                    """SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS what, count(*)
+                       FROM pg_stat_activity
+                       WHERE datname = current_database() AND pid <> pg_backend_pid()
+                         AND state IN ('active', 'idle in transaction') AND query NOT LIKE 'LISTEN%%'
+                       GROUP BY 1"""
+                )
+            ).fetchall()
+            for what, n in rows:
+                waits[what] = waits.get(what, 0) + int(n)
+            await anyio.sleep(0.02)
+
+
 async def write_throughput(
     admin: str, data_dir: Path, postmaster: int, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -381,12 +401,14 @@ async def write_throughput(
                         statuses[status] = statuses.get(status, 0) + 1
 
                 per_process = max(1, in_flight // processes)
+                waits: dict[str, int] = {}
                 cpu_before = _cpu_now(postmaster)
                 started = time.perf_counter()
                 async with anyio.create_task_group() as tg:
                     for client, queue in zip(clients, queues, strict=True):
                         for _ in range(per_process):
                             tg.start_soon(worker, client, queue)
+                    tg.start_soon(sample_waits, url, waits, lambda: len(latencies) >= len(jobs))
                 elapsed = time.perf_counter() - started
                 cpu_after = _cpu_now(postmaster)
         with psycopg.connect(url) as conn:
@@ -415,6 +437,7 @@ async def write_throughput(
             k: round((cpu_after[k] - cpu_before[k]) * 1000 / len(latencies), 2) for k in cpu_before
         },
         "load_average_after": os.getloadavg(),
+        "backend_samples": dict(sorted(waits.items(), key=lambda kv: -kv[1])),
     }
 
 
@@ -560,6 +583,12 @@ def report(results: dict[str, Any]) -> None:
             f"  CPU per call: servers {cpu['servers']:.1f} ms, PostgreSQL {cpu['postgres']:.1f} ms, "
             f"benchmark client {cpu['client']:.1f} ms (load average after: "
             f"{', '.join(f'{x:.1f}' for x in w['load_average_after'])})"
+        )
+        samples = w["backend_samples"]
+        total = max(1, sum(samples.values()))
+        print(
+            "  busy database sessions, sampled: "
+            + ", ".join(f"{what} {n / total:.0%}" for what, n in list(samples.items())[:5])
         )
     if "embedding" not in results:
         return

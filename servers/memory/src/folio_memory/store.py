@@ -25,6 +25,7 @@ from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
 from folio_memory import ranking
+from folio_memory.batching import EmbeddingBatcher
 from folio_memory.errors import AlreadySupersededError, InvalidInputError, MemoryNotFoundError
 from folio_memory.records import (
     Filters,
@@ -64,6 +65,7 @@ class MemoryStore:
         self.pool = pool
         self.embedder = embedder
         self.space = VectorSpace.of(embedder)
+        self._batcher = EmbeddingBatcher(embedder.embed_documents)
 
     # ---------------------------------------------------------------- embeddings
 
@@ -71,8 +73,8 @@ class MemoryStore:
         return await anyio.to_thread.run_sync(self.embedder.embed_documents, list(texts))
 
     async def embed_one(self, text: str) -> np.ndarray:
-        vectors = await self.embed([text])
-        return np.asarray(vectors[0], dtype=np.float32)
+        """The vector of one text; concurrent callers share model calls (see :mod:`.batching`)."""
+        return await self._batcher.embed_one(text)
 
     # --------------------------------------------------------------------- reads
 
