@@ -7,7 +7,12 @@
   of ``memory_recall`` with ``exact=True`` as the reference;
 * local embedding throughput (all-MiniLM-L6-v2, ONNX, this machine);
 * the reference ``@modelcontextprotocol/server-memory`` ``search_nodes`` at 10k entities next to
-  Folio's ``memory_recall`` at 10k memories, both over stdio with the same queries.
+  Folio's ``memory_recall`` at 10k memories, both over stdio with the same queries;
+* write throughput: ``--memory-write-processes`` real ``folio-memory`` processes spawned over stdio
+  against one database of the embedded cluster, ``--memory-write-in-flight`` ``memory_remember``
+  calls in flight across them, distinct sentences (plus a share written by two processes at once,
+  which must end as one memory reinforced); remembers per second over the whole run and the
+  latency of each call.
 
 Corpus: ``--memory-real`` sentences are generated from templates about a person's life and work
 and embedded with the local model. The remaining vectors up to 100k are synthetic but realistic:
@@ -20,6 +25,7 @@ stored), embedded with the real model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -32,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import numpy as np
 import psycopg
 from mcp import Client, StdioServerParameters
@@ -301,8 +308,142 @@ def reference_file(path: Path, texts: list[str], count: int, rng: random.Random)
             )
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _children(parent: int, name: str | None = None) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and (name is None or name.encode() in cmdline):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _cpu_now(postmaster: int) -> dict[str, float]:
+    """CPU seconds so far: the server processes, the PostgreSQL backends, this (client) process."""
+    return {
+        "servers": sum(_cpu_seconds(p) for p in _children(os.getpid(), "folio-memory")),
+        "postgres": sum(_cpu_seconds(p) for p in [postmaster, *_children(postmaster)]),
+        "client": time.process_time(),
+    }
+
+
+async def sample_waits(url: str, waits: dict[str, int], done: Any) -> None:
+    """What the server processes' database sessions are doing, sampled every 20 ms: running (CPU),
+    or waiting, and on what (``Lock:advisory`` is a write lock, ``Lock:object`` the NOTIFY queue
+    lock, ``IO:WALSync`` a commit's flush, ``Client:ClientRead`` waiting for the process)."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while not done():
+            rows = await (
+                await conn.execute(
+                    """SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS what, count(*)
+                       FROM pg_stat_activity
+                       WHERE datname = current_database() AND pid <> pg_backend_pid()
+                         AND state IN ('active', 'idle in transaction') AND query NOT LIKE 'LISTEN%%'
+                       GROUP BY 1"""
+                )
+            ).fetchall()
+            for what, n in rows:
+                waits[what] = waits.get(what, 0) + int(n)
+            await anyio.sleep(0.02)
+
+
+async def write_throughput(
+    admin: str, data_dir: Path, postmaster: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """``memory_remember`` from several stdio processes at once into one fresh database."""
+    dbname = f"bench_writes_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    url = make_conninfo(admin, dbname=dbname)
+    processes, in_flight, total = args.memory_write_processes, args.memory_write_in_flight, args.memory_writes
+    texts = [f"{t[:-1]} (note {i})." for i, t in enumerate(sentences(total, seed=11))]
+    shared = max(1, total // 20)  # 5 %: the same text sent by two processes at once
+    env = {"FOLIO_DATABASE_URL": url, "FOLIO_DATA_DIR": str(data_dir), "FOLIO_LOG_LEVEL": "warning"}
+    params = StdioServerParameters(command=str(BIN / "folio-memory"), args=[], env=env)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    jobs: list[tuple[int, str]] = [(i % processes, t) for i, t in enumerate(texts[shared:])]
+    jobs += [(p, t) for t in texts[:shared] for p in (0, 1 % processes)]
+    random.Random(3).shuffle(jobs)
+    queues: list[list[str]] = [[t for p, t in jobs if p == n] for n in range(processes)]
+    try:
+        with Path(os.devnull).open("w") as devnull:
+            async with contextlib.AsyncExitStack() as stack:
+                clients = [
+                    await stack.enter_async_context(
+                        Client(stdio_client(params, errlog=devnull), mode="legacy")
+                    )
+                    for _ in range(processes)
+                ]
+                for client in clients:  # started: migrated, model loaded
+                    await client.call_tool("memory_recall", {"query": "warm-up"})
+
+                async def worker(client: Client, queue: list[str]) -> None:
+                    while queue:
+                        text = queue.pop()
+                        started = time.perf_counter()
+                        result = await client.call_tool("memory_remember", {"content": text})
+                        latencies.append(time.perf_counter() - started)
+                        if result.is_error or result.structured_content is None:
+                            raise RuntimeError(f"memory_remember failed: {result.content}")
+                        status = result.structured_content["status"]
+                        statuses[status] = statuses.get(status, 0) + 1
+
+                per_process = max(1, in_flight // processes)
+                waits: dict[str, int] = {}
+                cpu_before = _cpu_now(postmaster)
+                started = time.perf_counter()
+                async with anyio.create_task_group() as tg:
+                    for client, queue in zip(clients, queues, strict=True):
+                        for _ in range(per_process):
+                            tg.start_soon(worker, client, queue)
+                    tg.start_soon(sample_waits, url, waits, lambda: len(latencies) >= len(jobs))
+                elapsed = time.perf_counter() - started
+                cpu_after = _cpu_now(postmaster)
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT count(*), count(DISTINCT content_hash), coalesce(sum(reinforced_count), 0) FROM memory.memories"
+            ).fetchone()
+        assert row is not None
+        stored, distinct, reinforced = (int(v) for v in row)
+        if stored != total or distinct != total or reinforced != shared:
+            raise RuntimeError(
+                f"writes went wrong: {stored} memories ({distinct} distinct, {reinforced} reinforcements) "
+                f"for {total} texts of which {shared} were sent twice"
+            )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    return {
+        "processes": processes,
+        "in_flight": per_process * processes,
+        "calls": len(latencies),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed, 1),
+        "statuses": statuses,
+        "latency": summary(latencies),
+        "cpu_ms_per_call": {
+            k: round((cpu_after[k] - cpu_before[k]) * 1000 / len(latencies), 2) for k in cpu_before
+        },
+        "load_average_after": os.getloadavg(),
+        "backend_samples": dict(sorted(waits.items(), key=lambda kv: -kv[1])),
+    }
+
+
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    sizes = [int(s) for s in args.memory_sizes.split(",")]
+    parts = set(args.memory_parts.split(","))
+    sizes = [int(s) for s in args.memory_sizes.split(",")] if "recall" in parts else []
     rng = random.Random(7)
     nrng = np.random.default_rng(7)
     data_dir = Path(tempfile.mkdtemp(prefix="folio-bench-memory-"))
@@ -317,6 +458,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "method": "synthetic vectors: convex combinations of 2–3 real sentence vectors + N(0, 0.03) noise, normalised"
     }
     try:
+        if "writes" in parts:
+            postmaster = int((cluster.pgdata / "postmaster.pid").read_text().split()[0])
+            results["writes"] = await write_throughput(admin, data_dir, postmaster, args)
+            print("  memory bench: writes done", file=sys.stderr)
+        if not sizes:
+            return results
         texts = sentences(args.memory_real + args.memory_queries, seed=1)
         corpus_texts, queries = texts[: args.memory_real], texts[args.memory_real :]
         embedder.embed_documents(["warm-up"])
@@ -408,6 +555,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--memory-queries", type=int, default=200)
     group.add_argument("--memory-stdio-queries", type=int, default=50)
     group.add_argument("--memory-reference-size", type=int, default=10000)
+    group.add_argument("--memory-parts", default="writes,recall", help="writes and/or recall")
+    group.add_argument(
+        "--memory-writes", type=int, default=2000, help="memory_remember calls in the write run"
+    )
+    group.add_argument("--memory-write-processes", type=int, default=4)
+    group.add_argument(
+        "--memory-write-in-flight", type=int, default=16, help="calls in flight, all processes"
+    )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -415,8 +570,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> None:
-    emb = results["embedding"]
     print("\nmemory server")
+    if "writes" in results:
+        w = results["writes"]
+        print(
+            f"  writes: {w['per_second']:.0f} memory_remember/s from {w['processes']} stdio processes, "
+            f"{w['in_flight']} in flight ({w['calls']} calls in {w['seconds']} s; {w['statuses']}); "
+            f"per call p50 {w['latency']['p50_ms']:.1f} ms, p95 {w['latency']['p95_ms']:.1f} ms"
+        )
+        cpu = w["cpu_ms_per_call"]
+        print(
+            f"  CPU per call: servers {cpu['servers']:.1f} ms, PostgreSQL {cpu['postgres']:.1f} ms, "
+            f"benchmark client {cpu['client']:.1f} ms (load average after: "
+            f"{', '.join(f'{x:.1f}' for x in w['load_average_after'])})"
+        )
+        samples = w["backend_samples"]
+        total = max(1, sum(samples.values()))
+        print(
+            "  busy database sessions, sampled: "
+            + ", ".join(f"{what} {n / total:.0%}" for what, n in list(samples.items())[:5])
+        )
+    if "embedding" not in results:
+        return
+    emb = results["embedding"]
     print(
         f"  local embedding: {emb['per_second']:.0f} texts/s ({emb['texts']} sentences in {emb['seconds']} s); "
         f"one query p50 {emb['single_query']['p50_ms']:.1f} ms, p95 {emb['single_query']['p95_ms']:.1f} ms"

@@ -67,7 +67,8 @@ async def plan_remember(
     text, _, _ = checked_memory(content, kind, tags)
     service = await service_of(ctx)
     with as_tool_errors():
-        return await service.store.plan_remember(text)
+        # The similar memories are for the sampling question only; the write finds its own.
+        return await service.store.plan_remember(text, with_similar=can_sample(ctx))
 
 
 async def ask_supersedes(

@@ -1,10 +1,13 @@
 """The memory schema: memories with validity and supersession, hybrid recall, forgetting, audit.
 
 Every write runs in one transaction together with its audit row and its change-feed
-notifications, so a process killed mid-write leaves the whole write or nothing. Writes that
-create memories take one advisory lock for the duplicate check and the insert, so two processes
-storing the same text at once end with one memory (the partial unique index on the normalised
-content hash of current memories backs this up).
+notifications, so a process killed mid-write leaves the whole write or nothing. A write that
+creates (or forgets) a memory first takes the advisory lock of its *duplicate key* (a hash of its
+content words, :func:`folio_memory.text.duplicate_key`): two texts can only be near-duplicates
+when their content words are equal, so exactly the writes that could reinforce each other wait
+for one another, and every other write runs at once (the partial unique index on the normalised
+content hash of current memories backs this up). A write's statements are pipelined: three
+round trips to the database, none of them while a lock is held by the embedding.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
 from folio_memory import ranking
+from folio_memory.batching import EmbeddingBatcher
 from folio_memory.errors import AlreadySupersededError, InvalidInputError, MemoryNotFoundError
 from folio_memory.records import (
     Filters,
@@ -32,13 +36,16 @@ from folio_memory.records import (
     SimilarMemory,
     Stats,
 )
-from folio_memory.text import content_hash, is_near_duplicate
+from folio_memory.text import content_hash, duplicate_key, is_near_duplicate
 from folio_memory.uris import RECENT, STATS, memory_uri
 from folio_memory.vectors import VectorSpace
 
 log = structlog.get_logger(__name__)
 
 WRITE_LOCK = "folio:memory:write"
+"""The namespace (first key) of the duplicate-key advisory locks."""
+VACUUMED = ("memory.memories", "memory.audit")
+"""The tables a forget vacuums at once, so the deleted rows' text leaves them (and their indexes)."""
 SIMILAR_LIMIT = 5
 SIMILAR_MIN = 0.4
 """Cosine similarity from which an existing memory is listed as similar to a new one."""
@@ -58,6 +65,7 @@ class MemoryStore:
         self.pool = pool
         self.embedder = embedder
         self.space = VectorSpace.of(embedder)
+        self._batcher = EmbeddingBatcher(embedder.embed_documents)
 
     # ---------------------------------------------------------------- embeddings
 
@@ -65,8 +73,8 @@ class MemoryStore:
         return await anyio.to_thread.run_sync(self.embedder.embed_documents, list(texts))
 
     async def embed_one(self, text: str) -> np.ndarray:
-        vectors = await self.embed([text])
-        return np.asarray(vectors[0], dtype=np.float32)
+        """The vector of one text; concurrent callers share model calls (see :mod:`.batching`)."""
+        return await self._batcher.embed_one(text)
 
     # --------------------------------------------------------------------- reads
 
@@ -112,39 +120,67 @@ class MemoryStore:
         self, conn: Connection, vector: np.ndarray, *, limit: int, min_similarity: float
     ) -> list[SimilarMemory]:
         await self._ef_search(conn, EF_SEARCH)
-        query = sql.SQL(
-            """SELECT {cols}, 1 - ({dist}) AS similarity FROM (
-                   SELECT * FROM memory.memories WHERE {model} ORDER BY {dist} LIMIT %(k)s
-               ) m WHERE valid_to IS NULL ORDER BY similarity DESC LIMIT %(limit)s"""
-        ).format(
-            cols=sql.SQL(_COLUMNS),
-            dist=self.space.distance(),
-            model=self.space.predicate(),
-        )
-        rows = await (await conn.execute(query, {"q": vector, "k": EF_SEARCH, "limit": limit})).fetchall()
+        rows = await (
+            await conn.execute(self._similar_sql(), {"q": vector, "k": EF_SEARCH, "limit": limit})
+        ).fetchall()
         return [
             SimilarMemory(Memory.of(r), float(r["similarity"]))
             for r in rows
             if float(r["similarity"]) >= min_similarity
         ]
 
-    async def plan_remember(self, content: str) -> RememberPlan:
+    def _similar_sql(self) -> sql.Composed:
+        return sql.SQL(
+            """SELECT {cols}, 1 - ({dist}) AS similarity FROM (
+                   SELECT * FROM memory.memories WHERE {model} ORDER BY {dist} LIMIT %(k)s
+               ) m WHERE valid_to IS NULL ORDER BY similarity DESC LIMIT %(limit)s"""
+        ).format(cols=sql.SQL(_COLUMNS), dist=self.space.distance(), model=self.space.predicate())
+
+    async def plan_remember(self, content: str, *, with_similar: bool = True) -> RememberPlan:
+        """The vector of ``content`` and, when ``with_similar`` (the sampling question needs
+        them), its similar memories and the duplicate it would reinforce."""
         vector = await self.embed_one(content)
-        similar = await self.similar(vector, limit=SIMILAR_LIMIT + 1)
+        if not with_similar:
+            return RememberPlan(content, vector, [], None)
+        async with self.pool.connection() as conn, conn.pipeline():
+            similar, existing = await self._neighbours(conn, content, vector)
         duplicate = next(
-            (s.memory.id for s in similar if is_near_duplicate(content, s.memory.content, s.similarity)), None
+            (s.memory.id for s in similar if is_near_duplicate(content, s.memory.content, s.similarity)),
+            existing.id if existing else None,
         )
-        if duplicate is None:
-            async with self.pool.connection() as conn:
-                row = await (
-                    await conn.execute(
-                        "SELECT id FROM memory.memories WHERE content_hash = %s AND valid_to IS NULL",
-                        (content_hash(content),),
-                    )
-                ).fetchone()
-            duplicate = int(row["id"]) if row else None
         shown = [s for s in similar if s.memory.id != duplicate][:SIMILAR_LIMIT]
         return RememberPlan(content, vector, shown, duplicate)
+
+    async def _neighbours(
+        self, conn: Connection, content: str, vector: np.ndarray
+    ) -> tuple[list[SimilarMemory], Memory | None]:
+        """The memories similar to ``vector`` and the current memory with ``content``'s hash (in a
+        pipeline: one round trip)."""
+        await self._ef_search(conn, EF_SEARCH)
+        similar = await conn.execute(
+            self._similar_sql(), {"q": vector, "k": EF_SEARCH, "limit": SIMILAR_LIMIT + 1}
+        )
+        same = await conn.execute(
+            f"SELECT {_COLUMNS} FROM memory.memories WHERE content_hash = %s AND valid_to IS NULL",
+            (content_hash(content),),
+        )
+        found = [
+            SimilarMemory(Memory.of(r), float(r["similarity"]))
+            for r in await similar.fetchall()
+            if float(r["similarity"]) >= SIMILAR_MIN
+        ]
+        row = await same.fetchone()
+        return found, Memory.of(row) if row else None
+
+    @staticmethod
+    async def _lock_duplicates(conn: Connection, contents: Sequence[str]) -> None:
+        """Take the duplicate-key locks of ``contents`` (in key order: no deadlock between writers)."""
+        keys = sorted({duplicate_key(c) for c in contents})
+        await conn.execute(
+            """SELECT pg_advisory_xact_lock(hashtext(%s), k)
+               FROM (SELECT k FROM unnest(%s::int[]) AS k ORDER BY k) AS keys""",
+            (WRITE_LOCK, keys),
+        )
 
     @staticmethod
     async def _ef_search(conn: Connection, value: int) -> None:
@@ -417,23 +453,23 @@ class MemoryStore:
         if vector is None:
             vector = await self.embed_one(content)
         digest = content_hash(content)
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (WRITE_LOCK,))
-            if derived_from:
-                await self._check_exist(conn, derived_from)
-            similar = await self._similar(conn, vector, limit=SIMILAR_LIMIT + 1, min_similarity=SIMILAR_MIN)
+        async with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+            # Round trip 1: the lock, the existence check of the sources, the duplicate candidates.
+            await self._lock_duplicates(conn, [content])
+            sources = (
+                await conn.execute("SELECT id FROM memory.memories WHERE id = ANY(%s)", (list(derived_from),))
+                if derived_from
+                else None
+            )
+            similar, existing = await self._neighbours(conn, content, vector)
+            if sources is not None:
+                missing = sorted(set(derived_from) - {int(r["id"]) for r in await sources.fetchall()})
+                if missing:
+                    raise MemoryNotFoundError(missing[0])
             duplicate = next(
                 (s.memory for s in similar if is_near_duplicate(content, s.memory.content, s.similarity)),
-                None,
+                existing,
             )
-            if duplicate is None:
-                row = await (
-                    await conn.execute(
-                        f"SELECT {_COLUMNS} FROM memory.memories WHERE content_hash = %s AND valid_to IS NULL",
-                        (digest,),
-                    )
-                ).fetchone()
-                duplicate = Memory.of(row) if row else None
             if duplicate is not None:
                 row = await (
                     await conn.execute(
@@ -447,11 +483,12 @@ class MemoryStore:
                         (importance, list(tags), public, duplicate.id),
                     )
                 ).fetchone()
-                assert row is not None
+                assert row is not None  # the lock keeps a concurrent forget of the duplicate out
                 await self._audit(conn, "reinforce", duplicate.id, None, client, None)
                 await notify_many(conn, [RECENT, STATS, memory_uri(duplicate.id)])
                 others = [s for s in similar if s.memory.id != duplicate.id][:SIMILAR_LIMIT]
                 return RememberOutcome(Memory.of(row), False, others)
+            # Round trip 2: the insert; 3: the links, the audit row, the notifications and COMMIT.
             row = await (
                 await conn.execute(
                     f"""INSERT INTO memory.memories (content, content_hash, kind, tags, importance, public,
@@ -526,7 +563,7 @@ class MemoryStore:
             )
         vector = await self.embed_one(content)
         async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (WRITE_LOCK,))
+            await self._lock_duplicates(conn, [content])
             locked = await self._get(conn, memory_id, lock=True)
             if locked is None:
                 raise MemoryNotFoundError(memory_id)
@@ -612,33 +649,57 @@ class MemoryStore:
         return [Memory.of(r) for r in rows]
 
     async def forget(self, ids: Sequence[int], *, client: str | None, confirmed_by: str) -> list[Memory]:
-        """Delete the memories for real (content, vector, text index); keep audit rows without content."""
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (WRITE_LOCK,))
-            rows = await (
+        """Delete the memories for real; keep audit rows without content.
+
+        The rows go with their vectors and text-search entries, the audit notes that could quote
+        them are cleared, and then the tables are vacuumed at once (outside the transaction), so
+        no row version holding the text is left in the tables or their indexes — not only
+        unreachable by queries, but gone from the stored rows. (The freed bytes are overwritten as
+        PostgreSQL reuses the space; a row version that a transaction still open elsewhere can see
+        stays until that transaction ends and the next vacuum.)
+        """
+        async with self.pool.connection() as conn:
+            async with conn.transaction():
+                contents = await (
+                    await conn.execute("SELECT content FROM memory.memories WHERE id = ANY(%s)", (list(ids),))
+                ).fetchall()
+                # The duplicate keys of what goes: a concurrent remember cannot reinforce it meanwhile.
+                await self._lock_duplicates(conn, [r["content"] for r in contents])
+                rows = await (
+                    await conn.execute(
+                        f"DELETE FROM memory.memories WHERE id = ANY(%s) RETURNING {_COLUMNS}", (list(ids),)
+                    )
+                ).fetchall()
+                gone = [Memory.of(r) for r in rows]
+                deleted = [m.id for m in gone]
+                # Audit notes may quote the content (an update's reason): clear them.
                 await conn.execute(
-                    f"DELETE FROM memory.memories WHERE id = ANY(%s) RETURNING {_COLUMNS}", (list(ids),)
+                    "UPDATE memory.audit SET note = NULL WHERE (memory_id = ANY(%s) OR related_id = ANY(%s)) "
+                    "AND note IS NOT NULL",
+                    (deleted, deleted),
                 )
-            ).fetchall()
-            gone = [Memory.of(r) for r in rows]
-            deleted = [m.id for m in gone]
-            # Audit notes may quote the content (an update's reason): clear them.
-            await conn.execute(
-                "UPDATE memory.audit SET note = NULL WHERE memory_id = ANY(%s) OR related_id = ANY(%s)",
-                (deleted, deleted),
-            )
-            for memory in gone:
-                await self._audit(
-                    conn,
-                    "forget",
-                    memory.id,
-                    None,
-                    client,
-                    f"kind={memory.kind}; created={memory.created_at.isoformat()}; confirmed by {confirmed_by}",
-                )
-            await notify_many(conn, [RECENT, STATS, *[memory_uri(i) for i in deleted]])
+                for memory in gone:
+                    await self._audit(
+                        conn,
+                        "forget",
+                        memory.id,
+                        None,
+                        client,
+                        f"kind={memory.kind}; created={memory.created_at.isoformat()}; confirmed by {confirmed_by}",
+                    )
+                await notify_many(conn, [RECENT, STATS, *[memory_uri(i) for i in deleted]])
+            if gone:
+                await self._vacuum(conn)
         log.info("memories forgotten", count=len(gone))
         return gone
+
+    @staticmethod
+    async def _vacuum(conn: Connection) -> None:
+        """Vacuum the tables a forget changed, indexes included (a vacuum may otherwise skip the
+        indexes when few rows died). Runs on an autocommit connection, outside any transaction."""
+        await conn.execute(
+            sql.SQL("VACUUM (INDEX_CLEANUP ON) {}").format(sql.SQL(", ").join(sql.SQL(t) for t in VACUUMED))
+        )
 
     async def event_candidates(self, topic: str | None, limit: int = 200) -> list[tuple[Memory, np.ndarray]]:
         """Current, not yet consolidated event memories (closest to ``topic`` when given)."""
@@ -695,15 +756,6 @@ class MemoryStore:
         return total
 
     # ------------------------------------------------------------------- helpers
-
-    @staticmethod
-    async def _check_exist(conn: Connection, ids: Sequence[int]) -> None:
-        rows = await (
-            await conn.execute("SELECT id FROM memory.memories WHERE id = ANY(%s)", (list(ids),))
-        ).fetchall()
-        missing = sorted(set(ids) - {int(r["id"]) for r in rows})
-        if missing:
-            raise MemoryNotFoundError(missing[0])
 
     @staticmethod
     async def _audit(

@@ -145,6 +145,18 @@ def is_near_duplicate(new: str, existing: str, cosine: float) -> bool:
     return cosine >= DUPLICATE_COSINE and content_words(new) == content_words(existing)
 
 
+def duplicate_key(content: str) -> int:
+    """A signed 32-bit key that every possible near-duplicate of ``content`` shares.
+
+    Two texts can only be near-duplicates when their content words are equal (normalised-equal
+    texts have equal content words too), so a lock on this key serialises exactly the writes that
+    could reinforce each other, and lets every other write run at once. Unrelated texts share a key
+    only by a hash collision (1 in 2³²), which costs a short wait, never a wrong answer.
+    """
+    words = "\x1f".join(sorted(content_words(content)))
+    return int.from_bytes(hashlib.sha256(words.encode()).digest()[:4], "big", signed=True)
+
+
 def estimate_tokens(value: object) -> int:
     """A conservative token count of ``value`` as the client will see it (JSON, ~3.5 chars a token)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
