@@ -46,9 +46,9 @@ FORGET_MIN_SIMILARITY = 0.45
 """How close a memory must be to a forget query to be proposed for forgetting."""
 EF_SEARCH = 100
 FTS_POOL = 500
-"""Full-text candidates (memories with every query word, and memories with some of the focused
-query's words) are ranked within bounded pools, so a query made of very common words costs about
-the same at 100k memories as at 1k."""
+"""Full-text candidates (memories containing every query word) are ranked within a bounded pool,
+so a query made of very common words costs about the same at 100k memories as at 1k. Matches of
+only some words are looked for among the vector candidates alone, for the same reason."""
 FOCUS_WEIGHT = 1.0
 """Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
 _COLUMNS = """id, content, kind, tags, importance, public, source_client, source_conversation, created_at,
@@ -176,23 +176,28 @@ class MemoryStore:
                    SELECT websearch_to_tsquery('english', %(text)s) AS every,
                           websearch_to_tsquery('english', %(some)s) AS some
                ), fts AS (
-                   -- Memories with every word of the query first (keyword precision), then those
-                   -- with some of its words, by how densely they cover them. Each side is drawn
-                   -- from a bounded pool, so the cost stays flat however common the words are.
-                   SELECT id, every, row_number() OVER (ORDER BY every DESC, rank DESC, id DESC) AS r FROM (
-                       SELECT id, tsv @@ words.every AS every, ts_rank_cd(tsv, words.some) AS rank
-                       FROM memory.memories JOIN (
-                           (SELECT id FROM memory.memories, words
-                            WHERE tsv @@ words.every{where} LIMIT %(pool)s)
-                           UNION
-                           (SELECT id FROM memory.memories, words
-                            WHERE tsv @@ words.some{where} LIMIT %(pool)s)
-                       ) p USING (id), words
-                   ) f ORDER BY r LIMIT %(k)s
+                   -- Memories with every word of the query (keyword precision), ranked within a
+                   -- bounded pool so the cost stays flat however common the words are.
+                   SELECT id, row_number() OVER (ORDER BY rank DESC, id DESC) AS r FROM (
+                       SELECT id, ts_rank_cd(tsv, words.every) AS rank FROM (
+                           SELECT id, tsv FROM memory.memories, words
+                           WHERE tsv @@ words.every{where} LIMIT %(pool)s
+                       ) p, words
+                   ) f ORDER BY rank DESC, id DESC LIMIT %(k)s
+               ), part AS (
+                   -- Vector candidates with only some of the focused query's words, by how densely
+                   -- they cover them: a lift for a paraphrase that shares a word with its memory.
+                   SELECT id, row_number() OVER (ORDER BY rank DESC, id DESC) AS r FROM (
+                       SELECT id, ts_rank_cd(m.tsv, words.some) AS rank
+                       FROM memory.memories m JOIN sem USING (id), words
+                       WHERE m.tsv @@ words.some AND id NOT IN (SELECT id FROM fts)
+                   ) f
                )
-               SELECT {cols}, sem.r AS sem_rank, fts.r AS fts_rank, fts.every AS fts_every,
-                      1 - ({mdist}) AS similarity, sem.closeness, now() AS now
-               FROM sem FULL JOIN fts USING (id) JOIN memory.memories m USING (id)"""
+               SELECT {cols}, sem.r AS sem_rank, coalesce(fts.r, part.r) AS fts_rank,
+                      fts.r IS NULL AS fts_partial, 1 - ({mdist}) AS similarity, sem.closeness,
+                      now() AS now
+               FROM sem FULL JOIN fts USING (id) LEFT JOIN part USING (id)
+                   JOIN memory.memories m USING (id)"""
         ).format(
             dist=self.space.distance(),
             model=self.space.predicate(),
@@ -255,7 +260,7 @@ class MemoryStore:
                     id=int(r["id"]),
                     sem_rank=r["sem_rank"],
                     fts_rank=r["fts_rank"],
-                    fts_partial=r["fts_rank"] is not None and not r["fts_every"],
+                    fts_partial=bool(r["fts_partial"]),
                     importance=float(r["importance"]),
                     created_at=r["created_at"],
                     current=r["valid_to"] is None,
