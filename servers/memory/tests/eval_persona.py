@@ -2,8 +2,16 @@
 worded differently from the memories they should find.
 
 ``MEMORIES`` are stored first (keys name them), then each ``UPDATES`` entry replaces a memory
-through memory_update. ``QUESTIONS`` map a paraphrased question to the key of the memory that
-answers it; for updated facts that is the *new* version.
+through memory_update. Each question maps to the key (or keys, when two memories answer it) of
+the memory that answers it; for updated facts that is the *new* version.
+
+Three question sets, written before any tuning:
+
+* ``QUESTIONS``: the original paraphrase set.
+* ``TUNING_QUESTIONS``: the set the recall rules (query normalisation, fusion weights, similarity
+  floor) were tuned on.
+* ``HARD_QUESTIONS``: held out, never tuned on: third-person questions ("how does she ...", "the
+  owner"), indirect wording that shares almost no word with the memory.
 """
 
 from __future__ import annotations
@@ -42,6 +50,24 @@ MEMORIES: dict[str, tuple[str, str]] = {
     "review": ("preference", "Wants code review comments to be direct and to include a suggested fix."),
     "birthday": ("fact", "Maya's birthday is on 14 September."),
     "conference": ("event", "Will attend KubeCon Europe in Amsterdam next spring."),
+    "status": ("preference", "Prefers async written updates in Slack threads to status meetings."),
+    "hours": ("fact", "Starts work at 8am and logs off by 5pm to pick up Zara from school."),
+    "music": ("preference", "Listens to jazz, mostly Bill Evans, while coding."),
+    "travel": ("fact", "Travels to the London office once a quarter for planning week."),
+    "visa": ("fact", "Holds an EU passport, so she needs no work visa in Europe."),
+    "notice": ("fact", "Has a three-month notice period at her current employer."),
+    "remote": ("preference", "Wants a fully remote role or at most one office day a week."),
+    "oss": ("fact", "Maintains an open-source Go library for idempotency keys with 1,200 stars."),
+    "phone": ("preference", "Does not want to be called on her phone; reach her by email first."),
+    "food": ("preference", "Her favourite dish is mushroom risotto; dislikes coriander."),
+    "management": (
+        "preference",
+        "Not interested in people-management roles; wants to stay on the technical track.",
+    ),
+    "certification": ("fact", "Earned the Google Professional Cloud Architect certification in 2024."),
+    "holiday": ("event", "Will be on holiday in Japan from 3 to 24 August; no work messages then."),
+    "volunteer": ("fact", "Volunteers at a weekend coding club for teenagers."),
+    "podcast": ("fact", "Co-hosts a monthly podcast about distributed systems called Retry Later."),
 }
 
 DISTRACTORS: list[tuple[str, str]] = [
@@ -57,6 +83,16 @@ DISTRACTORS: list[tuple[str, str]] = [
     ("note", "Primary schools in Portugal start in mid September."),
     ("note", "The team retro board uses the start, stop, continue format."),
     ("note", "Ergonomic chairs should support the lower back."),
+    ("note", "The status page shows all systems operational."),
+    ("note", "Slack's huddle feature starts an audio call in a channel."),
+    ("note", "Risotto rice should be toasted before the stock is added."),
+    ("note", "Japan's cherry blossom season peaks in early April."),
+    ("note", "The London office has a rooftop terrace."),
+    ("note", "Bill Evans recorded Sunday at the Village Vanguard in 1961."),
+    ("note", "Passport renewals take about six weeks."),
+    ("note", "The notice board in the kitchen lists the fire wardens."),
+    ("note", "Podcasts are usually published as MP3 files with an RSS feed."),
+    ("note", "The team lead approves holiday requests in the HR portal."),
 ]
 
 UPDATES: dict[str, tuple[str, str]] = {
@@ -71,7 +107,10 @@ UPDATES: dict[str, tuple[str, str]] = {
     ),
 }
 
-QUESTIONS: list[tuple[str, str]] = [
+Question = tuple[str, str | tuple[str, ...]]
+"""A question and the key (or keys) of the memories that answer it."""
+
+QUESTIONS: list[Question] = [
     ("Which city is she based in?", "city"),
     ("Where does Maya live now?", "city"),
     ("Who is her employer and what is her role?", "job"),
@@ -100,4 +139,95 @@ QUESTIONS: list[tuple[str, str]] = [
     ("How should I phrase feedback on her pull requests?", "review"),
     ("When should I send birthday wishes?", "birthday"),
     ("Which events is she planning to go to?", "conference"),
+]
+
+TUNING_QUESTIONS: list[Question] = [
+    ("What does Maya do for work?", "job"),
+    ("Which neighbourhood or town is her home in?", "city"),
+    ("What code editor does she prefer?", "editor"),
+    ("Her opinion on Java?", "language"),
+    ("What's her usual coffee order?", "coffee"),
+    ("Is she vegan or vegetarian?", "diet"),
+    ("Does she have children?", "daughter"),
+    ("Is she married or in a relationship?", "partner"),
+    ("Does she have any drug allergies?", "allergy"),
+    ("Does she like long calls?", "meeting_style"),
+    ("What time zone is she in?", "timezone"),
+    ("Where did she go to university?", "degree"),
+    ("Public speaking experience?", "talk"),
+    ("Her experience with production incidents", "oncall"),
+    ("Who does she mentor?", "mentoring"),
+    ("Is she training for a race?", "running"),
+    ("Favourite authors?", "reading"),
+    ("Salary expectations for her next job", "salary"),
+    ("Does she drive?", "car"),
+    ("Does she have any health issues with her hands?", "keyboard"),
+    ("Is she learning a new language?", "spanish"),
+    ("What is her cat's name?", "cat"),
+    ("What infrastructure does her team run on?", "cloud"),
+    ("How does she like code reviews to be written?", "review"),
+    ("What is her date of birth?", "birthday"),
+    ("Upcoming conference trips", "conference"),
+    ("How should I send her updates?", ("status", "meeting_style")),
+    ("When does her working day end?", "hours"),
+    ("What music does she play while programming?", "music"),
+    ("How often does she visit the London office?", "travel"),
+    ("Does she need visa sponsorship?", "visa"),
+    ("How soon could she start a new job?", "notice"),
+    ("Is she open to working in an office?", "remote"),
+    ("Does she maintain any open source projects?", "oss"),
+    ("Can I phone her?", "phone"),
+    ("What food does she dislike?", "food"),
+    ("Would she want to manage a team?", "management"),
+    ("Which cloud certifications does she hold?", "certification"),
+    ("When is she away on vacation?", "holiday"),
+    ("Does she do volunteer work?", "volunteer"),
+    ("Does she host a podcast?", "podcast"),
+]
+
+HARD_QUESTIONS: list[Question] = [
+    ("how does she like to communicate?", ("status", "meeting_style")),
+    ("Where is the owner's home these days?", "city"),
+    ("Who pays her salary at the moment?", "job"),
+    ("what tool does she write code in?", "editor"),
+    ("Which programming language does the owner find too wordy?", "language"),
+    ("What hot drink does she have in the morning?", "coffee"),
+    ("Can I take her out for a steak dinner?", "diet"),
+    ("Is the owner a parent?", "daughter"),
+    ("What instrument does her other half play?", "partner"),
+    ("Which antibiotic would be dangerous for her?", "allergy"),
+    ("Would she rather read a proposal or sit through a meeting?", ("meeting_style", "status")),
+    ("Is there a day of the week I should avoid booking her?", "timezone"),
+    ("What was her major?", "degree"),
+    ("Has the owner given any public talks?", "talk"),
+    ("Tell me about a time she fixed a major system failure", "oncall"),
+    ("Is she involved in growing junior people?", "mentoring"),
+    ("How does she keep fit?", "running"),
+    ("What genre of novels is she into?", "reading"),
+    ("What compensation is the owner looking for?", "salary"),
+    ("How does she commute?", "car"),
+    ("Does she suffer from any repetitive strain injury?", "keyboard"),
+    ("How many languages can she talk in?", "spanish"),
+    ("Does the owner have an animal at home?", "cat"),
+    ("Is her team on AWS?", "cloud"),
+    ("How does she want to receive criticism of her code?", "review"),
+    ("Which month was she born in?", "birthday"),
+    ("Is she travelling to any tech events soon?", "conference"),
+    ("Until what time can I reach her in the afternoon?", "hours"),
+    ("What does she listen to when she works?", "music"),
+    ("Does her job involve any business travel?", "travel"),
+    ("Is she allowed to work anywhere in the EU?", "visa"),
+    ("If we made her an offer, when could she join?", "notice"),
+    ("How many days a week would she come into the office?", "remote"),
+    ("Has she published any software libraries?", "oss"),
+    ("What is the best way to contact her for the first time?", "phone"),
+    ("What should I order for her at a restaurant?", ("food", "diet")),
+    ("Does she want to become an engineering manager?", "management"),
+    ("Does she have any professional credentials?", "certification"),
+    ("Is she reachable in August?", "holiday"),
+    ("How does she give back to the community?", "volunteer"),
+    ("Does she do any media appearances or shows?", "podcast"),
+    ("How does she prefer to get status reports?", ("status", "meeting_style")),
+    ("Is it ok to ring her mobile?", "phone"),
+    ("Where does the owner stand on working from home?", "remote"),
 ]

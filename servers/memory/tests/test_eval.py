@@ -1,26 +1,52 @@
 """Recall quality on the persona evaluation set (real model, real PostgreSQL): recall@5 over
 paraphrased questions, with distractors stored alongside and some facts updated; the current
-version of an updated fact must outrank the superseded one."""
+version of an updated fact must outrank the superseded one.
+
+Measured with all-MiniLM-L6-v2 (the set sizes make one question 2.3 to 3.6 points):
+
+| set | before (raw query, AND full text, floor 0.2) | now |
+|---|---|---|
+| ``QUESTIONS`` (original) | 0.893 (25/28) | 0.929 (26/28) |
+| ``TUNING_QUESTIONS`` (tuned on) | 0.902 (37/41) | 0.951 (39/41) |
+| ``HARD_QUESTIONS`` (held out) | 0.795 (35/44), 6 lists shorter than 5 | 0.886 (39/44), none short |
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
 from folio_core.db import apply_migrations, open_pool, package_migrations
 from folio_core.db.pool import Pool
 from folio_core.embeddings import Embedder, make_embedder
+from folio_core.settings import FolioSettings
 from folio_memory.store import MemoryStore
 from folio_memory.vectors import VectorSpace, claim_embedder, ensure_vector_indexes
 
-from .eval_persona import DISTRACTORS, MEMORIES, QUESTIONS, UPDATES
+from .eval_persona import (
+    DISTRACTORS,
+    HARD_QUESTIONS,
+    MEMORIES,
+    QUESTIONS,
+    TUNING_QUESTIONS,
+    UPDATES,
+    Question,
+)
+from .test_server import call, client
 
 pytestmark = pytest.mark.anyio
 
-RECALL_AT_5_MIN = 0.85  # measured 0.89 (25/28) with all-MiniLM-L6-v2; the misses are the model's
+# Each floor lies above the recall@5 measured before query focusing, partial full-text matches and
+# the lower similarity floor, and at or below what is measured now (see the table above).
+RECALL_AT_5_MIN = {"original": 0.92, "tuning": 0.92, "held_out": 0.84}
+QUESTION_SETS: dict[str, list[Question]] = {
+    "original": QUESTIONS,
+    "tuning": TUNING_QUESTIONS,
+    "held_out": HARD_QUESTIONS,
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,35 +79,73 @@ async def load_persona(store: MemoryStore) -> tuple[dict[str, int], dict[str, in
     return ids, old
 
 
-async def test_recall_at_5_on_paraphrased_questions(store: MemoryStore, tmp_path: Path) -> None:
-    ids, _ = await load_persona(store)
-    found, misses = 0, []
-    for question, key in QUESTIONS:
-        hits = await store.recall(question, 5)
-        top = [h.memory.id for h in hits]
+def answers(target: str | tuple[str, ...], ids: dict[str, int]) -> set[int]:
+    keys = (target,) if isinstance(target, str) else target
+    return {ids[k] for k in keys}
+
+
+async def evaluate(store: MemoryStore, ids: dict[str, int], questions: list[Question]) -> dict[str, Any]:
+    """recall@5, the misses with the top three contents, and the questions answered with a short list."""
+    found, misses, short = 0, [], []
+    for question, target in questions:
+        hits = await store.recall(question, 5, touch=False)
         assert all(h.memory.current for h in hits), "superseded memories only with include_history"
-        if ids[key] in top:
+        if answers(target, ids) & {h.memory.id for h in hits}:
             found += 1
         else:
-            misses.append((question, key, [h.memory.content[:50] for h in hits[:3]]))
-    recall_at_5 = found / len(QUESTIONS)
-    report = {"recall_at_5": round(recall_at_5, 3), "questions": len(QUESTIONS), "misses": misses}
+            misses.append((question, target, [h.memory.content[:50] for h in hits[:3]]))
+        if len(hits) < 5:
+            short.append((question, len(hits)))
+    return {
+        "recall_at_5": round(found / len(questions), 3),
+        "questions": len(questions),
+        "misses": misses,
+        "short": short,
+    }
+
+
+async def test_recall_at_5_on_paraphrased_questions(store: MemoryStore) -> None:
+    ids, _ = await load_persona(store)
+    report = {name: await evaluate(store, ids, questions) for name, questions in QUESTION_SETS.items()}
     print(json.dumps(report, indent=2))
-    assert recall_at_5 >= RECALL_AT_5_MIN, report
+    for name, minimum in RECALL_AT_5_MIN.items():
+        assert report[name]["recall_at_5"] >= minimum, (name, report[name])
+
+
+async def test_every_question_gets_as_many_hits_as_it_asks_for(store: MemoryStore) -> None:
+    # The store holds far more than five memories, so no list may come back shorter than asked:
+    # a paraphrase that shares no word with its answer still gets its nearest memories.
+    ids, _ = await load_persona(store)
+    short = []
+    for name, questions in QUESTION_SETS.items():
+        short += [(name, s) for s in (await evaluate(store, ids, questions))["short"]]
+    assert short == []
 
 
 async def test_current_fact_outranks_the_superseded_one_with_history(store: MemoryStore) -> None:
     ids, old = await load_persona(store)
-    for question, key in QUESTIONS:
-        if key not in UPDATES:
-            continue
+    questions = [q for q in QUESTIONS + TUNING_QUESTIONS + HARD_QUESTIONS if q[1] in UPDATES]
+    assert len(questions) >= 10
+    for question, key in questions:
+        assert isinstance(key, str)
         hits = await store.recall(question, 10, include_history=True)
         order = [h.memory.id for h in hits]
-        assert ids[key] in order, (question, [h.memory.content for h in hits])
+        if ids[key] not in order:
+            continue  # a miss is counted by the recall@5 test; the order is what is checked here
         if old[key] in order:
             assert order.index(ids[key]) < order.index(old[key]), question
             superseded = hits[order.index(old[key])]
             assert not superseded.memory.current and superseded.memory.superseded_by == ids[key]
+
+
+async def test_updated_facts_are_found_by_their_current_version(store: MemoryStore) -> None:
+    ids, _ = await load_persona(store)
+    for question, key in QUESTIONS:
+        if key not in UPDATES:
+            continue
+        assert isinstance(key, str)
+        hits = await store.recall(question, 10, include_history=True)
+        assert ids[key] in [h.memory.id for h in hits], (question, [h.memory.content for h in hits])
 
 
 async def test_a_question_worded_like_the_old_fact_finds_the_new_one(store: MemoryStore) -> None:
@@ -89,3 +153,26 @@ async def test_a_question_worded_like_the_old_fact_finds_the_new_one(store: Memo
     hits = await store.recall("Alfama neighbourhood in Lisbon", 3)
     assert hits and hits[0].memory.id == ids["city"]
     assert "Berlin" in hits[0].memory.content
+
+
+async def test_memory_recall_answers_a_third_person_question_with_a_full_list(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    # Through the MCP tool, as a client asks it: the answer shares no word with the question, and
+    # the list is as long as asked although most memories are only loosely related.
+    memories = [
+        ("fact", "Maya's daughter Zara was born in 2019 and starts primary school this year."),
+        ("fact", "Maya does not own a car; she cycles or takes the tram."),
+        ("preference", "Drinks her coffee black, no sugar, usually a double espresso."),
+        ("fact", "She works on Western European Time and keeps Fridays free of meetings."),
+        ("fact", "Her target salary for the next role is 120,000 euros a year."),
+        ("preference", "Listens to jazz, mostly Bill Evans, while coding."),
+        ("fact", "Has a grey cat called Pixel who knocks things off the desk during calls."),
+    ]
+    async with client(make_settings()) as c:
+        for kind, content in memories:
+            await call(c, "memory_remember", {"content": content, "kind": kind})
+        parent = await call(c, "memory_recall", {"query": "Is the owner a parent?", "limit": 5})
+    contents = [h["content"] for h in parent["hits"]]
+    assert len(contents) == 5
+    assert memories[0][1] in contents[:3]

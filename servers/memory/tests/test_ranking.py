@@ -18,6 +18,7 @@ from folio_memory.text import (
     check_tags,
     content_hash,
     estimate_tokens,
+    focus_query,
     is_near_duplicate,
 )
 
@@ -59,6 +60,43 @@ def test_unrelated_nearest_neighbours_are_not_answers() -> None:
         [cand(1, 1, None, similarity=0.05), cand(2, 2, 1, similarity=0.05)], now=NOW, include_history=False
     )
     assert [r.id for r in ranked] == [2]
+
+
+def test_weak_but_real_vector_matches_still_fill_the_list() -> None:
+    # A paraphrase that shares no word with its memory scores about 0.1 with all-MiniLM-L6-v2.
+    ranked = rank(
+        [
+            cand(1, 1, None, similarity=0.3),
+            cand(2, 2, None, similarity=0.12),
+            cand(3, 3, None, similarity=0.08),
+        ],
+        now=NOW,
+        include_history=False,
+    )
+    assert [r.id for r in ranked] == [1, 2]
+
+
+def test_a_full_text_match_with_some_words_counts_less_than_one_with_all() -> None:
+    assert rrf(None, 1, partial=True) < rrf(None, 1)
+    assert rrf(5, 1, partial=True) > rrf(5, None)
+    # some shared words lift a vector match a few places, not from far down the list
+    near = rank([cand(1, 5, None), cand(2, 8, 1, fts_partial=True)], now=NOW, include_history=False)
+    assert [r.id for r in near] == [2, 1]
+    far = rank([cand(1, 5, None), cand(2, 20, 1, fts_partial=True)], now=NOW, include_history=False)
+    assert [r.id for r in far] == [1, 2]
+    # every word does
+    every = rank([cand(1, 5, None), cand(2, 20, 1)], now=NOW, include_history=False)
+    assert [r.id for r in every] == [2, 1]
+
+
+def test_focus_query_keeps_what_a_question_is_about() -> None:
+    assert focus_query("How does she like to communicate?") == "like communicate"
+    assert focus_query("Is the owner a parent?") == "parent"
+    assert focus_query("What's her usual coffee order") == "usual coffee order"
+    assert focus_query("Where is the owner's home these days?") == "home days"
+    assert focus_query("Does Maya not eat fish?") == "Maya not eat fish"  # names and negations stay
+    assert focus_query("What is it?") == "What is it?"  # nothing left: the question as asked
+    assert focus_query("  -- ") == "--"
 
 
 def test_superseded_memories_appear_only_with_history_and_never_above_their_successor() -> None:

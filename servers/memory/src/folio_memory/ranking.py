@@ -4,7 +4,12 @@ with importance and recency as boosts, and history kept behind what replaced it.
 Pure functions over plain data, so the rules are unit-tested without a database.
 
 * **Fusion.** ``w_sem / (k + rank_sem) + w_fts / (k + rank_fts)`` (k = 60, the usual RRF constant),
-  normalised so that first place in both lists gives 1.0.
+  normalised so that first place in both lists gives 1.0. A full-text match that has only some of
+  the query's words counts :data:`PARTIAL_FACTOR` of a match with all of them: it lifts a memory a
+  few places within the vector list, it does not bring up a far-off one on one shared word.
+* **Floor.** A memory found only by the vector search is listed from :data:`MIN_SEMANTIC_SIMILARITY`
+  on: low enough that a paraphrase sharing no word with its memory still fills the list, high
+  enough to leave out pure noise.
 * **Boosts.** ``× (1 + 0.2·(importance − 0.5) + 0.1·recency)``, recency halving every 90 days since
   the memory was created, then scaled back into [0, 1]. They reorder near ties, never a clear
   relevance gap.
@@ -27,9 +32,13 @@ IMPORTANCE_WEIGHT = 0.2
 RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 90.0
 HISTORY_FACTOR = 0.5
-MIN_SEMANTIC_SIMILARITY = 0.2
+PARTIAL_FACTOR = 0.25
+"""Weight of a full-text match with only some of the query's words, relative to one with all."""
+MIN_SEMANTIC_SIMILARITY = 0.1
 """A candidate found only by the vector search needs at least this cosine similarity to be listed
-(the nearest neighbours of an unrelated query are not answers)."""
+(the nearest neighbours of an unrelated query are not answers). With all-MiniLM-L6-v2, memories
+that answer a paraphrased question score down to about 0.1, while unrelated sentences score
+around 0 to 0.1; a floor of 0.2 left lists shorter than asked although the answer was stored."""
 _MAX_BOOST = 1 + IMPORTANCE_WEIGHT * 0.5 + RECENCY_WEIGHT
 
 
@@ -43,6 +52,9 @@ class Candidate:
     current: bool
     superseded_by: int | None = None
     similarity: float = 1.0
+    """The closer of the memory's cosine similarities to the query as asked and to the search vector."""
+    fts_partial: bool = False
+    """The full-text match has only some of the query's words."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +65,16 @@ class Ranked:
     current: bool
 
 
-def rrf(sem_rank: int | None, fts_rank: int | None) -> float:
-    """Reciprocal rank fusion of 1-based ranks, 1.0 for first in both lists, 0 for absent from both."""
+def rrf(sem_rank: int | None, fts_rank: int | None, *, partial: bool = False) -> float:
+    """Reciprocal rank fusion of 1-based ranks, 1.0 for first in both lists, 0 for absent from both.
+
+    ``partial``: the full-text match has only some of the query's words (weighted by PARTIAL_FACTOR).
+    """
     total = 0.0
     if sem_rank is not None:
         total += SEMANTIC_WEIGHT / (RRF_K + sem_rank)
     if fts_rank is not None:
-        total += FULL_TEXT_WEIGHT / (RRF_K + fts_rank)
+        total += FULL_TEXT_WEIGHT * (PARTIAL_FACTOR if partial else 1.0) / (RRF_K + fts_rank)
     return total / ((SEMANTIC_WEIGHT + FULL_TEXT_WEIGHT) / (RRF_K + 1))
 
 
@@ -124,7 +139,7 @@ def rank(candidates: Iterable[Candidate], *, now: datetime, include_history: boo
     for cand in candidates:
         if not cand.current and not include_history:
             continue
-        relevance = rrf(cand.sem_rank, cand.fts_rank)
+        relevance = rrf(cand.sem_rank, cand.fts_rank, partial=cand.fts_partial)
         if relevance <= 0 or (cand.fts_rank is None and cand.similarity < MIN_SEMANTIC_SIMILARITY):
             continue
         score = relevance * boost(cand.importance, cand.created_at, now)

@@ -36,7 +36,7 @@ from folio_memory.records import (
     SimilarMemory,
     Stats,
 )
-from folio_memory.text import content_hash, duplicate_key, is_near_duplicate
+from folio_memory.text import content_hash, duplicate_key, focus_query, is_near_duplicate
 from folio_memory.uris import RECENT, STATS, memory_uri
 from folio_memory.vectors import VectorSpace
 
@@ -54,7 +54,10 @@ FORGET_MIN_SIMILARITY = 0.45
 EF_SEARCH = 100
 FTS_POOL = 500
 """Full-text candidates (memories containing every query word) are ranked within a bounded pool,
-so a query made of very common words costs about the same at 100k memories as at 1k."""
+so a query made of very common words costs about the same at 100k memories as at 1k. Matches of
+only some words are looked for among the vector candidates alone, for the same reason."""
+FOCUS_WEIGHT = 1.0
+"""Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
 _COLUMNS = """id, content, kind, tags, importance, public, source_client, source_conversation, created_at,
     valid_from, valid_to, superseded_by, supersede_reason, derived_from, consolidated_into,
     last_accessed_at, access_count, reinforced_count, embedding_model"""
@@ -201,32 +204,43 @@ class MemoryStore:
         order = sql.SQL("({}) + 0").format(self.space.distance()) if exact else self.space.distance()
         composed = sql.SQL(
             """WITH sem AS (
-                   SELECT id, row_number() OVER (ORDER BY dist, id) AS r FROM (
+                   SELECT id, 1 - dist AS closeness, row_number() OVER (ORDER BY dist, id) AS r FROM (
                        SELECT id, {dist} AS dist FROM memory.memories
                        WHERE {model}{where} ORDER BY {order} LIMIT %(k)s
                    ) s
                ), words AS (
-                   SELECT websearch_to_tsquery('english', %(text)s) AS every
+                   SELECT websearch_to_tsquery('english', %(text)s) AS every,
+                          websearch_to_tsquery('english', %(some)s) AS some
                ), fts AS (
-                   -- Memories with every word of the query (keyword precision; the vector side
-                   -- covers paraphrases), ranked within a bounded pool so the cost stays flat
-                   -- however common the words are.
+                   -- Memories with every word of the query (keyword precision), ranked within a
+                   -- bounded pool so the cost stays flat however common the words are.
                    SELECT id, row_number() OVER (ORDER BY rank DESC, id DESC) AS r FROM (
                        SELECT id, ts_rank_cd(tsv, words.every) AS rank FROM (
                            SELECT id, tsv FROM memory.memories, words
                            WHERE tsv @@ words.every{where} LIMIT %(pool)s
                        ) p, words
                    ) f ORDER BY rank DESC, id DESC LIMIT %(k)s
+               ), part AS (
+                   -- Vector candidates with only some of the focused query's words, by how densely
+                   -- they cover them: a lift for a paraphrase that shares a word with its memory.
+                   SELECT id, row_number() OVER (ORDER BY rank DESC, id DESC) AS r FROM (
+                       SELECT id, ts_rank_cd(m.tsv, words.some) AS rank
+                       FROM memory.memories m JOIN sem USING (id), words
+                       WHERE m.tsv @@ words.some AND id NOT IN (SELECT id FROM fts)
+                   ) f
                )
-               SELECT {cols}, sem.r AS sem_rank, fts.r AS fts_rank, 1 - ({mdist}) AS similarity, now() AS now
-               FROM sem FULL JOIN fts USING (id) JOIN memory.memories m USING (id)"""
+               SELECT {cols}, sem.r AS sem_rank, coalesce(fts.r, part.r) AS fts_rank,
+                      fts.r IS NULL AS fts_partial, 1 - ({mdist}) AS similarity, sem.closeness,
+                      now() AS now
+               FROM sem FULL JOIN fts USING (id) LEFT JOIN part USING (id)
+                   JOIN memory.memories m USING (id)"""
         ).format(
             dist=self.space.distance(),
             model=self.space.predicate(),
             where=where,
             order=order,
             cols=sql.SQL(", ").join(sql.SQL("m.") + sql.SQL(c.strip()) for c in _COLUMNS.split(",")),
-            mdist=self.space.distance("m"),
+            mdist=self.space.distance("m", param="asked"),
         )
         return composed
 
@@ -242,15 +256,23 @@ class MemoryStore:
         touch: bool = True,
         now: datetime | None = None,
     ) -> list[RecallHit]:
-        """Hybrid recall: vector and full-text candidates fused by rank, boosted, best first."""
+        """Hybrid recall: vector and full-text candidates fused by rank, boosted, best first.
+
+        The vector search uses the query blended with its focused form (:func:`focus_query`);
+        the similarity reported with each hit is the memory's cosine similarity to the query as
+        asked (or to ``vector`` when one is given).
+        """
+        focused = focus_query(query)
         if vector is None:
-            vector = np.asarray(
-                await anyio.to_thread.run_sync(self.embedder.embed_query, query), dtype=np.float32
-            )
+            vector, search_vector = await self._query_vectors(query, focused)
+        else:
+            search_vector = vector
         k = max(limit * 3, 30)
         params: dict[str, Any] = {
-            "q": vector,
-            "text": query,
+            "q": search_vector,
+            "asked": vector,
+            "text": focused,
+            "some": " or ".join(focused.split()),
             "k": k,
             "kind": filters.kind,
             "tags": list(filters.tags),
@@ -274,11 +296,12 @@ class MemoryStore:
                     id=int(r["id"]),
                     sem_rank=r["sem_rank"],
                     fts_rank=r["fts_rank"],
+                    fts_partial=bool(r["fts_partial"]),
                     importance=float(r["importance"]),
                     created_at=r["created_at"],
                     current=r["valid_to"] is None,
                     superseded_by=r["superseded_by"],
-                    similarity=float(r["similarity"]),
+                    similarity=max(float(r["similarity"]), float(r["closeness"] or 0.0)),
                 )
                 for r in rows
             ]
@@ -300,6 +323,22 @@ class MemoryStore:
                     ([h.memory.id for h in hits],),
                 )
         return hits
+
+    async def _query_vectors(self, query: str, focused: str) -> tuple[np.ndarray, np.ndarray]:
+        """The query's own vector, and the vector to search with: the query blended with its focus.
+
+        The blend ranks memories by the sum of their similarities to both forms (all vectors have
+        unit length), so one index search serves both.
+        """
+
+        def embed() -> tuple[np.ndarray, np.ndarray]:
+            asked = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+            if focused == query.strip():
+                return asked, asked
+            blended = asked + FOCUS_WEIGHT * np.asarray(self.embedder.embed_query(focused), dtype=np.float32)
+            return asked, np.asarray(blended / max(float(np.linalg.norm(blended)), 1e-12), dtype=np.float32)
+
+        return await anyio.to_thread.run_sync(embed)
 
     async def _successors(
         self, conn: Connection, superseded: list[Memory], vector: np.ndarray, filters: Filters

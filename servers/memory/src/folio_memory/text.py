@@ -90,6 +90,69 @@ _STOPWORDS = frozenset(
 )
 
 
+# What a question says about *asking* rather than about its subject: question words, auxiliaries,
+# pronouns and references to the person the memories are about. Recall drops them from the focused
+# form of a query, so "How does she like to communicate?" is also searched as "like communicate".
+_QUERY_NOISE = _STOPWORDS | frozenset(
+    [
+        "what",
+        "what's",
+        "which",
+        "who",
+        "who's",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "where's",
+        "why",
+        "how",
+        "how's",
+        "i",
+        "me",
+        "my",
+        "you",
+        "your",
+        "we",
+        "us",
+        "our",
+        "they",
+        "them",
+        "their",
+        "she",
+        "she's",
+        "her",
+        "hers",
+        "herself",
+        "he",
+        "he's",
+        "him",
+        "his",
+        "himself",
+        "owner",
+        "owner's",
+        "any",
+        "some",
+        "tell",
+        "please",
+        "if",
+        "know",
+    ]
+)
+
+
+def focus_query(query: str) -> str:
+    """The words of ``query`` that name what is asked about, in order (the query itself if none).
+
+    "How does she like to communicate?" becomes "like communicate" and "Is the owner a parent?"
+    becomes "parent": the pronouns and question words would otherwise pull the query towards every
+    memory that starts with "She ..." instead of towards its subject.
+    """
+    words = [w.strip("'’-") for w in _WORD.findall(unicodedata.normalize("NFKC", query))]
+    kept = [w for w in words if w and w.casefold().replace("’", "'") not in _QUERY_NOISE]
+    return " ".join(kept) if kept else query.strip()
+
+
 def check_content(content: str) -> str:
     """The content stripped, or ``ValueError`` with what to do instead."""
     text = content.strip()
