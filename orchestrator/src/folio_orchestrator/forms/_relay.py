@@ -23,6 +23,7 @@ POLICY_ENV = "FOLIO_ELICITATION_POLICY"
 REASON_META_KEY = "folio/reason"
 """``_meta`` key of an ``ElicitResult`` that the orchestrator decided without the person."""
 
+
 def policy_from_env(environ: Mapping[str, str] | None = None) -> NoTerminalPolicy:
     """``$FOLIO_ELICITATION_POLICY`` (default ``decline``); ``ValueError`` names the allowed values."""
     value = (os.environ if environ is None else environ).get(POLICY_ENV, "").strip().lower() or "decline"
