@@ -31,12 +31,16 @@ Tool = Callable[[dict[str, Any]], Awaitable[str]]
 class Tools:
     """An in-process tool host: names to async functions."""
 
-    def __init__(self, tools: dict[str, Tool]) -> None:
+    def __init__(self, tools: dict[str, Tool], *, writes: frozenset[str] = frozenset()) -> None:
         self.tools = tools
+        self.writes = writes
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def tool_specs(self) -> list[ToolSpec]:
-        return [ToolSpec(name=name, description=f"the {name} tool") for name in self.tools]
+        return [
+            ToolSpec(name=name, description=f"the {name} tool", read_only=name not in self.writes)
+            for name in self.tools
+        ]
 
     def locate(self, name: str) -> tuple[str, str]:
         return ("local", name) if name in self.tools else ("", name)
@@ -56,13 +60,16 @@ def last_results(messages: Sequence[Message]) -> list[ToolResultPart]:
 async def test_a_turn_calls_tools_concurrently_and_answers_with_their_results() -> None:
     both_started = anyio.Event()
     started: list[str] = []
+    log: list[str] = []
 
     async def slow(args: dict[str, Any]) -> str:
+        # neither call may finish before both have started: run one after the other, they could not
         started.append(args["who"])
+        log.append(f"start {args['who']}")
         if len(started) == 2:
             both_started.set()
-        with anyio.fail_after(5):  # would time out if the calls ran one after the other
-            await both_started.wait()
+        await both_started.wait()
+        log.append(f"end {args['who']}")
         return f"hello {args['who']}"
 
     def script(messages: Sequence[Message], request: ModelRequest) -> Any:
@@ -73,7 +80,9 @@ async def test_a_turn_calls_tools_concurrently_and_answers_with_their_results() 
     tools = Tools({"greet": slow})
     events: list[AgentEvent] = []
     agent = Agent(FunctionModel(script), tools, system="be kind")
-    result = await agent.turn("greet both", events.append)
+    with anyio.fail_after(30):  # a safety net only: calls run one after the other would never end
+        result = await agent.turn("greet both", events.append)
+    assert sorted(log[:2]) == ["start a", "start b"] and sorted(log[2:]) == ["end a", "end b"]
     assert result.text == "hello a and hello b" and result.steps == 2 and result.stopped == "answered"
     assert sorted(started) == ["a", "b"]
     kinds = [type(e).__name__ for e in events]
@@ -82,14 +91,15 @@ async def test_a_turn_calls_tools_concurrently_and_answers_with_their_results() 
     assert [m.role for m in agent.messages] == ["user", "assistant", "tool", "assistant"]
 
 
-async def test_test_model_calls_every_tool_once() -> None:
+async def test_test_model_calls_every_read_only_tool_once_and_says_which_it_skipped() -> None:
     async def echo(args: dict[str, Any]) -> str:
         return "ok"
 
-    tools = Tools({"one": echo, "two": echo, "three": echo})
+    tools = Tools({"one": echo, "two": echo, "three": echo, "erase": echo}, writes=frozenset({"erase"}))
     result = await Agent(TestModel(), tools, system="s").turn("go")
     assert sorted(name for name, _ in tools.calls) == ["one", "three", "two"]
     assert result.stopped == "answered"
+    assert "Skipped 1 tool(s) not annotated read-only" in result.text and "`erase`" in result.text
 
 
 async def test_steps_are_bounded() -> None:
@@ -133,7 +143,7 @@ async def test_cancelling_a_turn_answers_the_calls_in_flight() -> None:
     agent = Agent(FunctionModel(lambda m, r: [tool_call("hangs", {})]), Tools({"hangs": hangs}), system="s")
     async with anyio.create_task_group() as tg:
         tg.start_soon(agent.turn, "wait forever")
-        with anyio.fail_after(5):
+        with anyio.fail_after(30):
             await entered.wait()
         tg.cancel_scope.cancel()
     assert [m.role for m in agent.messages] == ["user", "assistant", "tool"]

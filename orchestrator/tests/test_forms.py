@@ -594,7 +594,7 @@ async def test_a_request_withdrawn_by_the_server_tells_the_person_and_stops_aski
         else:
             await run_url_request("", "https://example.com", server="slow", io=io)
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
             tg.start_soon(ask)
             await io.asking.wait()
@@ -753,7 +753,7 @@ async def test_forms_from_two_servers_asking_at_once_are_shown_one_after_the_oth
             form_params(schema), server=server, io=io, interactive=True, policy="decline"
         )
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
             tg.start_soon(ask, "first")
             tg.start_soon(ask, "second")

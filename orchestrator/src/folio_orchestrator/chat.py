@@ -12,16 +12,17 @@ import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import structlog
 from mcp import MCPError
 from mcp.types import SamplingCapability, SamplingToolsCapability
 
 from folio_core.settings import FolioSettings
-from folio_orchestrator.agent import Agent, ToolOutcome
+from folio_orchestrator.agent import Agent, EventSink, ToolOutcome, TurnResult
 from folio_orchestrator.budget import Budget, BudgetKeeper
 from folio_orchestrator.config import FleetConfig, ServerConfig
 from folio_orchestrator.errors import CallTimeout, FolioHostError
@@ -30,6 +31,7 @@ from folio_orchestrator.forms import FormIO, NoTerminalPolicy, elicitation_callb
 from folio_orchestrator.history import PACKAGE, History
 from folio_orchestrator.llm import ChatModel, Message, ModelConfigError, ToolSpec, make_model
 from folio_orchestrator.relay import ModelChoice, SamplingRelay, SamplingReviewer, ServerSampling
+from folio_orchestrator.ui.console import Console
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +63,12 @@ def configured_model(spec: str | None, env: dict[str, str] | None = None) -> Cha
     return make_model(spec, env=environ)
 
 
+def _read_only(tool: Any) -> bool:
+    """Whether an MCP tool promises to change nothing (``annotations.readOnlyHint``, default false)."""
+    annotations = getattr(tool, "annotations", None)
+    return bool(annotations is not None and annotations.read_only_hint)
+
+
 class FleetTools:
     """The fleet as the agent's tool host: routed names, structured results as JSON text."""
 
@@ -73,6 +81,7 @@ class FleetTools:
                 name=routed.name,
                 description=(routed.tool.description or routed.tool.title or routed.tool.name)[:1024],
                 input_schema=dict(routed.tool.input_schema),
+                read_only=_read_only(routed.tool),
             )
             for routed in self.fleet.tools()
         ]
@@ -137,6 +146,8 @@ class ChatOptions:
     reviewer: SamplingReviewer | None = None
     elicitation_policy: NoTerminalPolicy | None = None
     max_steps: int = 8
+    console: Console | None = None
+    """The terminal the questions are asked on: Ctrl-C at one of them cancels the turn."""
 
 
 class ChatHost:
@@ -234,6 +245,32 @@ class ChatHost:
         )
         return self.agent
 
+    async def turn(self, question: str, on_event: EventSink | None = None) -> TurnResult:
+        """One turn of the current conversation. Ctrl-C at a question a server asks meanwhile (a
+        sampling review, a form) cancels the turn: the tool calls in flight are cancelled, the
+        conversation keeps a result for each call, and the result says ``cancelled``."""
+        if self.agent is None:
+            raise ModelConfigError(NO_MODEL_HELP)
+        result: TurnResult | None = None
+        with anyio.CancelScope() as scope:
+            interrupt = self.options.console.on_interrupt(scope.cancel) if self.options.console else None
+            with interrupt or nullcontext():
+                result = await self.agent.turn(question, on_event)
+        return result if result is not None else TurnResult(text="", steps=0, stopped="cancelled")
+
+    async def use_model(self, model: ChatModel) -> Agent:
+        """Switch the chat (and the servers' sampling) to ``model`` from the next turn on.
+
+        The current conversation goes on with the new model; without one (the chat started with
+        no model), a conversation starts now.
+        """
+        self.options.model = model
+        self.relay.models = ModelChoice(model, self.options.fast_model)
+        if self.agent is None:
+            return await self.new_conversation()
+        self.agent.model = model
+        return self.agent
+
     async def resume(self, prefix: str) -> Agent:
         if self.history is None:
             raise FolioHostError("there is no history to resume from")
@@ -270,4 +307,5 @@ def terminal_options(model_spec: str | None, *, interactive: bool | None = None)
         interactive=interactive,
         io=io,
         reviewer=TerminalSamplingReviewer(io) if io is not None else None,
+        console=io.console if io is not None else None,
     )

@@ -261,7 +261,12 @@ class _ToolNames:
             self.to_safe[tool.name] = safe
             self.to_original[safe] = tool.name
             self.specs.append(
-                ToolSpec(name=safe, description=tool.description or "", input_schema=dict(tool.input_schema))
+                ToolSpec(
+                    name=safe,
+                    description=tool.description or "",
+                    input_schema=dict(tool.input_schema),
+                    read_only=bool(tool.annotations is not None and tool.annotations.read_only_hint),
+                )
             )
 
     def safe(self, name: str) -> str:
@@ -335,13 +340,23 @@ class TerminalSamplingReviewer:
     """The ``ask`` policy in a terminal: show the request, let the person edit it, approve or deny,
     then show the answer before it goes back to the server.
 
-    Forms and reviews from several servers are shown one at a time.
+    Forms and reviews from several servers are shown one at a time (each holds the io's console
+    while it is shown, and the chat's output waits meanwhile). Ctrl-C denies the request and, through
+    the console, cancels the chat turn that led to it.
     """
 
     def __init__(self, io: FormIO) -> None:
         self.io = io
 
     async def review_request(self, request: SamplingRequest) -> SamplingRequest | None:
+        async with self.io.console.question():
+            return await self._review_request(request)
+
+    async def review_answer(self, request: SamplingRequest, answer: Completion) -> bool:
+        async with self.io.console.question():
+            return await self._review_answer(request, answer)
+
+    async def _review_request(self, request: SamplingRequest) -> SamplingRequest | None:
         io = self.io
         io.write(
             f"\n— {clean(request.server)} asks the model ({request.model}) for up to {request.max_tokens} tokens —"
@@ -386,7 +401,7 @@ class TerminalSamplingReviewer:
                 continue
             io.write("please answer a, e or d")
 
-    async def review_answer(self, request: SamplingRequest, answer: Completion) -> bool:
+    async def _review_answer(self, request: SamplingRequest, answer: Completion) -> bool:
         io = self.io
         calls = ", ".join(f"{c.name}({c.arguments})" for c in answer.message.tool_calls)
         io.write(

@@ -369,7 +369,7 @@ async def test_cancelling_the_consumer_closes_the_http_stream() -> None:
             assert event == TextDelta("first")
             got_first.set()
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(30):
         async with anyio.create_task_group() as tg:
             tg.start_soon(consume)
             await got_first.wait()

@@ -343,7 +343,7 @@ async def test_openai_adapter_against_a_local_server_with_streamed_tool_calls() 
     model = OpenAIModel("qwen2.5:7b", api_key=None, base_url=base_url)
     missing_model = OpenAIModel("missing", api_key=None, base_url=base_url)
     try:
-        with anyio.fail_after(10):
+        with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(server.serve, [sock])
                 try:

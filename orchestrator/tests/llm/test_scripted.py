@@ -35,8 +35,20 @@ TOOLS = [
     ToolSpec(
         name="profile__search",
         input_schema={"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+        read_only=True,
     ),
-    ToolSpec(name="memory__recall", input_schema={"type": "object", "properties": {}}),
+    ToolSpec(name="memory__recall", input_schema={"type": "object", "properties": {}}, read_only=True),
+]
+WRITES = [
+    ToolSpec(
+        name="memory__remember",
+        input_schema={
+            "type": "object",
+            "properties": {"content": {"type": "string"}},
+            "required": ["content"],
+        },
+    ),
+    ToolSpec(name="profile__update"),
 ]
 
 
@@ -82,24 +94,29 @@ async def test_async_functions_and_text_stream_word_by_word() -> None:
     assert events[:-1] == [TextDelta("Hello "), TextDelta("there, "), TextDelta("world.")]
 
 
-async def test_test_model_calls_every_tool_once_then_summarises() -> None:
+async def test_test_model_calls_every_read_only_tool_once_then_summarises_readably() -> None:
     model = TestModel()
-    first = await model.complete([Message.user("go")], tools=TOOLS)
+    first = await model.complete([Message.user("go")], tools=[*TOOLS, *WRITES])
     calls = first.message.tool_calls
-    assert [c.name for c in calls] == ["profile__search", "memory__recall"]
+    assert [c.name for c in calls] == ["profile__search", "memory__recall"]  # never a write
     assert calls[0].arguments == {"q": "a"} and calls[1].arguments == {}
     results = Message.tool_results(
         [
-            ToolResultPart(call_id=calls[0].id, content="résumé hit"),
+            ToolResultPart(call_id=calls[0].id, content='{"hits":\n [{"text": "résumé hit"}]}'),
             ToolResultPart(call_id=calls[1].id, content="no such memory", is_error=True),
         ]
     )
-    final = await model.complete([Message.user("go"), first.message, results], tools=TOOLS)
+    final = await model.complete([Message.user("go"), first.message, results], tools=[*TOOLS, *WRITES])
     assert final.stop_reason == "end_turn"
-    assert json.loads(final.message.text) == {
-        "profile__search": "résumé hit",
-        "memory__recall": "error: no such memory",
-    }
+    assert final.message.text == (
+        "Offline test model: I called 2 read-only tool(s) once each.\n"
+        "\n"
+        '- `profile__search` ✓ `{"hits": [{"text": "résumé hit"}]}`\n'
+        "- `memory__recall` ✗ error: `no such memory`\n"
+        "\n"
+        "Skipped 2 tool(s) not annotated read-only, because the test model never changes your data: "
+        "`memory__remember`, `profile__update`."
+    )
     # a new user turn starts over
     again = await model.complete(
         [Message.user("go"), first.message, results, final.message, Message.user("more")], tools=TOOLS
@@ -108,12 +125,31 @@ async def test_test_model_calls_every_tool_once_then_summarises() -> None:
         {c.id for c in calls}
     )
     assert (await TestModel().complete([Message.user("hi")])).message.text == "success (no tool calls)"
+    only_writes = await TestModel().complete([Message.user("hi")], tools=WRITES)
+    assert only_writes.message.tool_calls == []
+    assert only_writes.message.text.startswith("success (no tool calls)\n\nSkipped 2 tool(s)")
     assert [
         c.name
         for c in (
             await TestModel(call_tools=["memory__recall"]).complete([Message.user("x")], tools=TOOLS)
         ).message.tool_calls
     ] == ["memory__recall"]
+
+
+async def test_test_model_writes_only_when_told_to() -> None:
+    first = await TestModel(writes=True).complete([Message.user("go")], tools=[*TOOLS, *WRITES])
+    assert [c.name for c in first.message.tool_calls] == [t.name for t in [*TOOLS, *WRITES]]
+    assert first.message.tool_calls[2].arguments == {"content": "a"}
+
+
+async def test_a_long_result_is_cut_in_the_summary() -> None:
+    model = TestModel()
+    first = await model.complete([Message.user("go")], tools=TOOLS[1:])
+    (call,) = first.message.tool_calls
+    results = Message.tool_results([ToolResultPart(call_id=call.id, content="`x` " * 3000)])
+    final = await model.complete([Message.user("go"), first.message, results], tools=TOOLS[1:])
+    (line,) = [line for line in final.message.text.splitlines() if line.startswith("- ")]
+    assert len(line) < 300 and line.endswith("…`") and line.count("`") == 4  # backticks in results quoted
 
 
 def test_example_arguments_satisfy_common_schemas() -> None:

@@ -9,20 +9,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import click
 
-from folio_orchestrator.agent import Agent, TurnResult
-from folio_orchestrator.chat import NO_MODEL_HELP, ChatHost, ChatOptions, configured_model, terminal_options
 from folio_orchestrator.cli._context import EXIT_FAILED, EXIT_USAGE, State, echo_json, fail, run
-from folio_orchestrator.errors import FolioHostError
-from folio_orchestrator.forms import terminal_available
-from folio_orchestrator.llm import ModelConfigError, ModelError
-from folio_orchestrator.ui.content import render_content, render_prompt, render_resource
-from folio_orchestrator.ui.stream import StreamPrinter
-from folio_orchestrator.ui.table import table
+
+# The chat host, the models and the terminal UI are imported by the commands that use them, so
+# that every other `folio` command starts without them.
+if TYPE_CHECKING:
+    from folio_orchestrator.agent import TurnResult
+    from folio_orchestrator.chat import ChatHost, ChatOptions
+    from folio_orchestrator.ui.stream import StreamPrinter
 
 model_option = click.option(
     "--model",
@@ -44,14 +43,18 @@ SLASH_HELP = """\
 
 
 def _options(model_spec: str | None, interactive: bool) -> ChatOptions:
+    from folio_orchestrator.chat import terminal_options
+    from folio_orchestrator.llm import ModelConfigError
+
     try:
         return terminal_options(model_spec, interactive=interactive)
     except ModelConfigError as exc:
         fail(str(exc), EXIT_USAGE)
 
 
-async def _turn_with_ctrl_c(agent: Agent, question: str, printer: StreamPrinter) -> TurnResult | None:
-    """Run a turn; Ctrl-C cancels it (and the tool calls in flight) instead of leaving the chat."""
+async def _turn_with_ctrl_c(host: ChatHost, question: str, printer: StreamPrinter) -> TurnResult | None:
+    """Run a turn; Ctrl-C cancels it (and the tool calls in flight) instead of leaving the chat,
+    at the prompt of a server's question too (see :meth:`ChatHost.turn`)."""
     result: TurnResult | None = None
     with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
@@ -64,11 +67,11 @@ async def _turn_with_ctrl_c(agent: Agent, question: str, printer: StreamPrinter)
 
             tg.start_soon(interrupt)
             try:
-                result = await agent.turn(question, printer)
+                result = await host.turn(question, printer)
             finally:
                 printer.close()
                 tg.cancel_scope.cancel()
-    if scope.cancelled_caught:
+    if scope.cancelled_caught or (result is not None and result.stopped == "cancelled"):
         click.echo("(cancelled)", err=True)
     return result
 
@@ -112,6 +115,12 @@ class _Lines:
 
 async def _slash(host: ChatHost, line: str) -> bool:
     """Run a /command; False when the chat should end."""
+    from folio_orchestrator.chat import configured_model
+    from folio_orchestrator.errors import FolioHostError
+    from folio_orchestrator.llm import ModelError
+    from folio_orchestrator.ui.content import render_content, render_prompt, render_resource
+    from folio_orchestrator.ui.table import table
+
     try:
         words = shlex.split(line[1:])
     except ValueError as exc:
@@ -128,7 +137,7 @@ async def _slash(host: ChatHost, line: str) -> bool:
         if command == "help":
             click.echo(SLASH_HELP)
         elif command == "tools":
-            rows = [
+            rows: list[list[object]] = [
                 [t.name, (t.tool.description or "").strip().split("\n")[0]] for t in fleet.tools(*args[:1])
             ]
             click.echo(table(["name", "description"], rows, max_width={1: 80}))
@@ -163,9 +172,9 @@ async def _slash(host: ChatHost, line: str) -> bool:
             await _print_usage(host, as_json=False)
         elif command == "model":
             if args:
-                host.options.model = configured_model(args[0])
-                if host.agent is not None and host.options.model is not None:
-                    host.agent.model = host.options.model
+                model = configured_model(args[0])
+                if model is not None:
+                    await host.use_model(model)
             click.echo(f"model: {host.model.name if host.model else 'none'}")
         elif command == "clear":
             if host.model is not None:
@@ -183,6 +192,10 @@ async def _slash(host: ChatHost, line: str) -> bool:
 
 
 async def _chat(state: State, model_spec: str | None, resume: str | None) -> None:
+    from folio_orchestrator.chat import NO_MODEL_HELP, ChatHost
+    from folio_orchestrator.forms import terminal_available
+    from folio_orchestrator.ui.stream import StreamPrinter
+
     interactive = terminal_available()
     options = _options(model_spec, interactive)
     host = ChatHost(state.config, state.settings, options)
@@ -209,7 +222,8 @@ async def _chat(state: State, model_spec: str | None, resume: str | None) -> Non
             if host.agent is None:
                 click.echo(NO_MODEL_HELP, err=True)
                 continue
-            _report(await _turn_with_ctrl_c(host.agent, line, StreamPrinter()))
+            printer = StreamPrinter(console=host.options.console)
+            _report(await _turn_with_ctrl_c(host, line, printer))
 
 
 @click.command("chat")
@@ -233,6 +247,9 @@ def chat_command(state: State, model_spec: str | None, resume: str | None) -> No
 @click.pass_obj
 def ask_command(state: State, question: str, model_spec: str | None, as_json: bool) -> None:
     """Ask one question (one turn, for scripts)."""
+    from folio_orchestrator.chat import NO_MODEL_HELP, ChatHost
+    from folio_orchestrator.ui.stream import StreamPrinter
+
     options = _options(model_spec, interactive=False)
     if options.model is None:
         fail(NO_MODEL_HELP, EXIT_USAGE)
@@ -292,6 +309,7 @@ def history_group() -> None:
 @click.pass_obj
 def history_list(state: State, limit: int, as_json: bool) -> None:
     """The latest conversations."""
+    from folio_orchestrator.ui.table import table
 
     async def body(history: Any) -> list[Any]:
         return list(await history.conversations(limit))
@@ -362,6 +380,8 @@ def history_resume(state: State, conversation: str, model_spec: str | None) -> N
 
 
 async def _print_usage(host_or_history: Any, *, as_json: bool, days: int | None = None) -> dict[str, Any]:
+    from folio_orchestrator.ui.table import table
+
     history = getattr(host_or_history, "history", host_or_history)
     if history is None:
         click.echo("no usage recorded (no history)")

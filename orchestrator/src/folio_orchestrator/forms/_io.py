@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 import anyio.lowlevel
 
+from folio_orchestrator.ui.console import TERMINAL, Console
+
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
@@ -28,7 +30,9 @@ class FormAborted(Exception):
 
 
 class FormIO(Protocol):
-    """Where a form is shown and answered."""
+    """Where a form is shown and answered; ``console`` serialises the questions asked there."""
+
+    console: Console
 
     def write(self, text: str) -> None:
         """Show one or more lines."""
@@ -40,13 +44,15 @@ class FormIO(Protocol):
 class TerminalFormIO:
     """The real terminal: prompt_toolkit for input, everything written to ``stream`` (stderr).
 
-    Ctrl-C at any prompt cancels the request, Ctrl-D (on an empty line) declines it. Answers
-    are kept in no history, so a secret cannot come back with the Up arrow.
+    Ctrl-C at any prompt cancels the request (and, through the console, the chat turn it came
+    from), Ctrl-D (on an empty line) declines it. Answers are kept in no history, so a secret
+    cannot come back with the Up arrow.
     """
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, console: Console | None = None) -> None:
         self._stream = stream if stream is not None else sys.stderr
         self._session: PromptSession[str] | None = None
+        self.console = console if console is not None else TERMINAL
 
     def write(self, text: str) -> None:
         self._stream.write(text + "\n")
@@ -63,6 +69,7 @@ class TerminalFormIO:
         try:
             return await self._session.prompt_async(prompt, is_password=secret)
         except KeyboardInterrupt:
+            self.console.interrupt()
             raise FormAborted("cancel") from None
         except EOFError:
             raise FormAborted("decline") from None
@@ -75,8 +82,9 @@ class ScriptedFormIO:
     Running out of script raises ``RuntimeError`` naming the prompt that was left unanswered.
     """
 
-    def __init__(self, script: Iterable[str]) -> None:
+    def __init__(self, script: Iterable[str], *, console: Console | None = None) -> None:
         self._script = list(script)
+        self.console = console if console is not None else Console()
         self.lines: list[str] = []
         self.prompts: list[tuple[str, bool]] = []
 
@@ -100,6 +108,7 @@ class ScriptedFormIO:
             raise RuntimeError(f"scripted input ran out at prompt {prompt!r}")
         answer = self._script.pop(0)
         if answer == CTRL_C:
+            self.console.interrupt()
             raise FormAborted("cancel")
         if answer == CTRL_D:
             raise FormAborted("decline")

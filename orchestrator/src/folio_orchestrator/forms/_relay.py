@@ -7,7 +7,6 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import anyio
 import mcp.types as types
 from mcp.client.context import ClientRequestContext
 from mcp.client.session import ElicitationFnT
@@ -23,9 +22,6 @@ NoTerminalPolicy = Literal["decline", "cancel", "defaults"]
 POLICY_ENV = "FOLIO_ELICITATION_POLICY"
 REASON_META_KEY = "folio/reason"
 """``_meta`` key of an ``ElicitResult`` that the orchestrator decided without the person."""
-
-# One person, one keyboard: forms from servers asking at the same time are shown one after another.
-_one_form_at_a_time = anyio.Lock()
 
 
 def policy_from_env(environ: Mapping[str, str] | None = None) -> NoTerminalPolicy:
@@ -88,17 +84,15 @@ async def handle_elicitation(
     A schema the form cannot show is declined; ``_meta["folio/reason"]`` says why (so does the
     terminal, when there is one).
     """
-    if isinstance(params, types.ElicitRequestURLParams):
-        if not interactive:
-            outcome = url_without_terminal(policy)
-        else:
-            async with _one_form_at_a_time:
-                outcome = await run_url_request(params.message, params.url, server=server, io=io)
-        return _result(outcome)
     if not interactive:
+        if isinstance(params, types.ElicitRequestURLParams):
+            return _result(url_without_terminal(policy))
         return _result(elicit_without_terminal(params.requested_schema, policy))
     io = io if io is not None else TerminalFormIO()
-    async with _one_form_at_a_time:
+    # one person, one keyboard: requests from servers asking at once are shown one after another
+    async with io.console.question():
+        if isinstance(params, types.ElicitRequestURLParams):
+            return _result(await run_url_request(params.message, params.url, server=server, io=io))
         try:
             outcome = await run_form(params.message, params.requested_schema, server=server, io=io)
         except FormSchemaError as e:

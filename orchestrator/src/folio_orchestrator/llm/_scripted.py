@@ -153,11 +153,13 @@ class FunctionModel(BaseChatModel):
 
 
 class TestModel(BaseChatModel):
-    """Calls every offered tool once (arguments made up from each schema), then answers with a
-    JSON summary of what came back: ``{"tool_name": "result text", …}``.
+    """Calls every offered read-only tool once (arguments made up from each schema), then answers
+    with a readable summary of what came back, one line per tool.
 
-    ``call_tools`` limits which tools it calls; ``text`` replaces the final summary. Without tools
-    it answers ``text`` or ``"success (no tool calls)"``.
+    It never writes: tools not annotated read-only (``ToolSpec.read_only``) are skipped, and the
+    answer names them and says why; ``writes=True`` calls them too (for tests on throwaway data).
+    ``call_tools`` limits which tools it calls; ``text`` replaces the final answer. Without tools
+    to call it answers ``text`` or ``"success (no tool calls)"``.
     """
 
     __test__ = False  # not a pytest test class
@@ -167,11 +169,13 @@ class TestModel(BaseChatModel):
         *,
         call_tools: Sequence[str] | Literal["all"] = "all",
         text: str | None = None,
+        writes: bool = False,
         model_name: str = "test",
         context_window: int = DEFAULT_CONTEXT_WINDOW,
     ) -> None:
         self.call_tools = call_tools
         self.text = text
+        self.writes = writes
         self.model_name = model_name
         self._context_window = context_window
 
@@ -184,18 +188,23 @@ class TestModel(BaseChatModel):
         return self._context_window
 
     def reply(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> list[TextPart | ToolCallPart]:
-        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user" and not m.results), default=-1)
         since = messages[last_user + 1 :]
         names = {c.id: c.name for m in since for c in m.tool_calls}
         results = [r for m in since for r in m.results if r.call_id in names]
+        offered = [t for t in tools if self.call_tools == "all" or t.name in self.call_tools]
+        chosen = [t for t in offered if self.writes or t.read_only]
+        skipped = [t.name for t in offered if not (self.writes or t.read_only)]
         if results:
             if self.text is not None:
                 return [TextPart(text=self.text)]
-            summary = {names[r.call_id]: ("error: " if r.is_error else "") + r.content for r in results}
-            return [TextPart(text=json.dumps(summary, ensure_ascii=False))]
-        chosen = [t for t in tools if self.call_tools == "all" or t.name in self.call_tools]
+            lines = [f"Offline test model: I called {len(results)} read-only tool(s) once each.", ""]
+            lines += [_result_line(names[r.call_id], r.content, r.is_error) for r in results]
+            return [TextPart(text="\n".join(lines) + _skipped_note(skipped))]
         if not chosen:
-            return [TextPart(text=self.text if self.text is not None else "success (no tool calls)")]
+            if self.text is not None:
+                return [TextPart(text=self.text)]
+            return [TextPart(text="success (no tool calls)" + _skipped_note(skipped))]
         done = sum(len(m.tool_calls) for m in messages)
         return [
             ToolCallPart(
@@ -225,6 +234,29 @@ class TestModel(BaseChatModel):
             request=request,
         ):
             yield event
+
+
+RESULT_PREVIEW = 240  # characters of each tool result in the test model's answer
+
+
+def _result_line(name: str, content: str, is_error: bool) -> str:
+    """``- `name` ✓ `first characters of the result```: names and results in code spans, so
+    Markdown styling cannot touch them."""
+    text = " ".join(content.split()).replace("`", "'")
+    if len(text) > RESULT_PREVIEW:
+        text = text[: RESULT_PREVIEW - 1] + "…"
+    mark = "✗ error:" if is_error else "✓"
+    return f"- `{name}` {mark} `{text}`" if text else f"- `{name}` {mark} (empty)"
+
+
+def _skipped_note(skipped: Sequence[str]) -> str:
+    if not skipped:
+        return ""
+    names = ", ".join(f"`{name}`" for name in skipped)
+    return (
+        f"\n\nSkipped {len(skipped)} tool(s) not annotated read-only, because the test model never "
+        f"changes your data: {names}."
+    )
 
 
 def example_arguments(schema: dict[str, Any]) -> dict[str, Any]:

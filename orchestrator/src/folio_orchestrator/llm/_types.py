@@ -84,11 +84,16 @@ class Message(_Frozen):
 
 
 class ToolSpec(_Frozen):
-    """A tool offered to the model. ``name`` is already provider-safe (``^[a-zA-Z0-9_-]{1,64}$``)."""
+    """A tool offered to the model. ``name`` is already provider-safe (``^[a-zA-Z0-9_-]{1,64}$``).
+
+    ``read_only`` is the tool's own promise (MCP ``readOnlyHint``) that calling it changes nothing;
+    it is not sent to providers, but the offline :class:`TestModel` calls only such tools.
+    """
 
     name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
     description: str = ""
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    read_only: bool = False
 
 
 class Usage(_Frozen):

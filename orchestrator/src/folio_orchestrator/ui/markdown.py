@@ -1,8 +1,8 @@
 """Streamed Markdown for a terminal, a line at a time.
 
 The model's answer arrives in small pieces. Each line is styled with ANSI escapes as soon as it
-is complete (the unfinished last line waits for its newline, or for the end of the answer), so
-the text appears while it streams and never has to be redrawn. Covered: headings, emphasis,
+is complete (the unfinished last line is kept as :attr:`MarkdownStream.pending` until its
+newline, or the end of the answer: the stream printer shows it unstyled meanwhile). Covered: headings, emphasis,
 inline code, fenced code blocks, bullet and numbered lists, block quotes, links and rules —
 what chat answers use. Anything else is shown as written.
 
@@ -29,7 +29,9 @@ _QUOTE = re.compile(r"^\s*>\s?(.*)$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
+# Underscores emphasise only at word boundaries (as in CommonMark): ``profile__profile_history``
+# and ``snake_case`` stay as written; asterisks may emphasise inside a word.
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!\w)")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])|(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])")
 _LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
 
@@ -56,6 +58,11 @@ class MarkdownStream:
         self.width = width
         self._pending = ""
         self._in_code = False
+
+    @property
+    def pending(self) -> str:
+        """The unfinished last line, as written (unstyled)."""
+        return self._pending
 
     def feed(self, text: str) -> str:
         """Styled output for every line completed by ``text`` (with their newlines)."""
