@@ -206,3 +206,36 @@ def test_doctor_reports_each_failure_with_its_fix(
     )
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert "✓ redis" in healthy.stdout and "- node" in healthy.stdout and "everything works" in healthy.stdout
+
+
+def test_the_command_table_of_help_matches_each_commands_own_help() -> None:
+    import importlib
+
+    from folio_orchestrator.cli import COMMANDS, folio
+
+    assert set(COMMANDS) == set(folio.list_commands(None))  # type: ignore[arg-type]
+    for name, (module, attribute, short_help) in COMMANDS.items():
+        command = getattr(importlib.import_module(f"folio_orchestrator.cli.{module}"), attribute)
+        assert command.name == name
+        assert command.get_short_help_str(limit=1000) == short_help, name
+
+
+def test_version_and_help_import_neither_the_sdk_nor_pydantic(tmp_path: Path) -> None:
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from folio_orchestrator import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('mcp', 'mcp_types', 'pydantic', 'anyio', 'structlog') if m in sys.modules)\n"
+        "print('heavy:', heavy, file=sys.stderr)\n"
+    )
+    for args in (["--version"], ["--help"], ["call", "--help"], ["doctor", "--help"], ["config", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+        assert "heavy: []" in done.stderr, (args, done.stderr)
+        assert "Usage: folio" in done.stdout or "folio, version" in done.stdout
