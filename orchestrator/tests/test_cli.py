@@ -239,3 +239,30 @@ def test_version_and_help_import_neither_the_sdk_nor_pydantic(tmp_path: Path) ->
         )
         assert "heavy: []" in done.stderr, (args, done.stderr)
         assert "Usage: folio" in done.stdout or "folio, version" in done.stdout
+
+
+def test_config_outside_the_checkout_names_directories_that_exist(folio_cli: Any, tmp_path: Path) -> None:
+    fleet = str(REPO_ROOT / "configs" / "fleet.json")
+    data = tmp_path / "my-data"
+    done = folio_cli(
+        "--fleet", fleet, "config", "claude", env={"FOLIO_PORTFOLIO_DIR": None, "FOLIO_DATA_DIR": str(data)}
+    )
+    assert done.returncode == 0, done.stderr
+    servers = json.loads(done.stdout)["mcpServers"]
+    assert list(servers) == ["profile", "memory"]  # the names of the fleet file, as the README shows
+    for entry in servers.values():
+        # run from tmp_path, where there is no configs/portfolio: the checkout's, beside its fleet file
+        assert entry["env"]["FOLIO_PORTFOLIO_DIR"] == str(REPO_ROOT / "configs" / "portfolio")
+        assert entry["env"]["FOLIO_DATA_DIR"] == str(data)  # the same database as this folio
+    assert "warning" not in done.stderr
+
+    (tmp_path / "fleet.json").write_text(
+        json.dumps({"mcpServers": {"profile": {"command": "folio-profile"}}})
+    )
+    lonely = folio_cli(
+        "--fleet", str(tmp_path / "fleet.json"), "config", "claude", env={"FOLIO_PORTFOLIO_DIR": None}
+    )
+    assert lonely.returncode == 0, lonely.stderr
+    shown = json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]["FOLIO_PORTFOLIO_DIR"]
+    assert f"warning: profile: FOLIO_PORTFOLIO_DIR={shown} does not exist" in lonely.stderr
+    assert "FOLIO_DATA_DIR" in json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]

@@ -415,6 +415,18 @@ def folio_environment(settings: FolioSettings) -> dict[str, str]:
     return env
 
 
+def with_default_portfolio(settings: FolioSettings, fleet: FleetConfig) -> FolioSettings:
+    """The settings, with the ``portfolio`` directory beside the fleet file as the portfolio when
+    ``FOLIO_PORTFOLIO_DIR`` is unset and the working directory has no ``configs/portfolio`` (so
+    the checkout's fleet file, run from elsewhere, brings the checkout's sample portfolio)."""
+    if "portfolio_dir" in settings.model_fields_set or settings.portfolio_dir.is_dir():
+        return settings
+    beside = fleet.path.parent / "portfolio"
+    if not beside.is_dir():
+        return settings
+    return settings.model_copy(update={"portfolio_dir": beside.resolve()})
+
+
 def server_environment(
     server: ServerConfig, settings: FolioSettings, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
