@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,9 @@ def test_doctor_reports_each_failure_with_its_fix(
     assert checks["fleet file"]["status"] == "ok" and "4 servers, 4 enabled" in checks["fleet file"]["detail"]
     assert checks["database"]["status"] == "ok" and "pgvector" in checks["database"]["detail"]
     assert checks["redis"]["status"] == "fail" and "FOLIO_REDIS_URL" in checks["redis"]["fix"]
-    assert checks["model keys"]["status"] == "warn" and "ANTHROPIC_API_KEY" in checks["model keys"]["fix"]
+    keys = checks["model keys"]
+    assert keys["status"] == "warn" and "ANTHROPIC_API_KEY" in keys["fix"]
+    assert "--model test" in keys["fix"] and "FOLIO_MODEL=openai:" in keys["fix"]  # no key needed for these
     assert checks["node"]["status"] == "ok" and "everything" in checks["node"]["detail"]
     assert checks["server time"]["status"] == "ok" and "2026-07-28" in checks["server time"]["detail"]
     assert checks["server everything"]["status"] == "ok"
@@ -200,11 +203,12 @@ def test_doctor_reports_each_failure_with_its_fix(
 
     healthy = folio_cli(
         "--fleet",
-        str(fleet_file({"time": peers.time()}, "healthy.json")),
+        str(fleet_file({"time": peers.time(), "profile": {"command": "folio-profile"}}, "healthy.json")),
         "doctor",
         env={"FOLIO_DATABASE_URL": database_url, "FOLIO_REDIS_URL": redis_url, "ANTHROPIC_API_KEY": "x"},
     )
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "✓ server profile" in healthy.stdout
     assert "✓ redis" in healthy.stdout and "- node" in healthy.stdout and "everything works" in healthy.stdout
 
 
@@ -266,3 +270,34 @@ def test_config_outside_the_checkout_names_directories_that_exist(folio_cli: Any
     shown = json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]["FOLIO_PORTFOLIO_DIR"]
     assert f"warning: profile: FOLIO_PORTFOLIO_DIR={shown} does not exist" in lonely.stderr
     assert "FOLIO_DATA_DIR" in json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]
+
+
+@pytest.fixture
+def silent_database() -> Iterator[str]:
+    """A PostgreSQL URL whose host accepts connections and never answers (a black hole)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield f"postgresql://folio:pw@127.0.0.1:{listener.getsockname()[1]}/folio"
+    finally:
+        listener.close()
+
+
+def test_an_unreachable_database_fails_the_servers_in_doctor_and_calls_with_a_clear_error(
+    folio_cli: Any, fleet_file: Callable[..., Path], silent_database: str
+) -> None:
+    path = str(fleet_file({"profile": {"command": "folio-profile"}}))
+    env = {"FOLIO_DATABASE_URL": silent_database}
+    done = folio_cli("--fleet", path, "doctor", "--json", env=env)
+    assert done.returncode == 1, done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert checks["database"]["status"] == "fail" and "connection timeout" in checks["database"]["detail"]
+    profile = checks["server profile"]
+    assert profile["status"] == "fail" and "cannot serve its tools" in profile["detail"]
+    assert "cannot connect to PostgreSQL: connection timeout expired" in profile["detail"]
+
+    # without a connect timeout the start-up would hang and the call would wait it out
+    called = folio_cli("--fleet", path, "call", "profile__profile_get", '{"section": "basics"}', env=env)
+    assert called.returncode == 1
+    assert "Folio could not start: cannot connect to PostgreSQL: connection timeout expired" in called.stderr
