@@ -104,10 +104,14 @@ def fleet_file(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def folio_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the installed ``folio`` command, with a private data directory, in ``tmp_path``."""
+    """Run the installed ``folio`` command, with a private data directory, in ``tmp_path``
+    (``env`` adds variables; a value of None removes one)."""
 
     def run(
-        *args: str, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+        *args: str,
+        env: Mapping[str, str | None] | None = None,
+        input: str | None = None,
+        timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
         full_env = {
             "PATH": os.environ["PATH"],
@@ -115,7 +119,11 @@ def folio_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]
             "FOLIO_DATA_DIR": str(tmp_path / "data"),
             "FOLIO_PORTFOLIO_DIR": str(SAMPLE_PORTFOLIO),
         }
-        full_env.update(env or {})
+        for key, value in (env or {}).items():  # None: leave the variable unset
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         return subprocess.run(
             [str(FOLIO), *args],
             capture_output=True,

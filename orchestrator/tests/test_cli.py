@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,9 @@ def test_doctor_reports_each_failure_with_its_fix(
     assert checks["fleet file"]["status"] == "ok" and "4 servers, 4 enabled" in checks["fleet file"]["detail"]
     assert checks["database"]["status"] == "ok" and "pgvector" in checks["database"]["detail"]
     assert checks["redis"]["status"] == "fail" and "FOLIO_REDIS_URL" in checks["redis"]["fix"]
-    assert checks["model keys"]["status"] == "warn" and "ANTHROPIC_API_KEY" in checks["model keys"]["fix"]
+    keys = checks["model keys"]
+    assert keys["status"] == "warn" and "ANTHROPIC_API_KEY" in keys["fix"]
+    assert "--model test" in keys["fix"] and "FOLIO_MODEL=openai:" in keys["fix"]  # no key needed for these
     assert checks["node"]["status"] == "ok" and "everything" in checks["node"]["detail"]
     assert checks["server time"]["status"] == "ok" and "2026-07-28" in checks["server time"]["detail"]
     assert checks["server everything"]["status"] == "ok"
@@ -200,9 +203,101 @@ def test_doctor_reports_each_failure_with_its_fix(
 
     healthy = folio_cli(
         "--fleet",
-        str(fleet_file({"time": peers.time()}, "healthy.json")),
+        str(fleet_file({"time": peers.time(), "profile": {"command": "folio-profile"}}, "healthy.json")),
         "doctor",
         env={"FOLIO_DATABASE_URL": database_url, "FOLIO_REDIS_URL": redis_url, "ANTHROPIC_API_KEY": "x"},
     )
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "✓ server profile" in healthy.stdout
     assert "✓ redis" in healthy.stdout and "- node" in healthy.stdout and "everything works" in healthy.stdout
+
+
+def test_the_command_table_of_help_matches_each_commands_own_help() -> None:
+    import importlib
+
+    from folio_orchestrator.cli import COMMANDS, folio
+
+    assert set(COMMANDS) == set(folio.list_commands(None))  # type: ignore[arg-type]
+    for name, (module, attribute, short_help) in COMMANDS.items():
+        command = getattr(importlib.import_module(f"folio_orchestrator.cli.{module}"), attribute)
+        assert command.name == name
+        assert command.get_short_help_str(limit=1000) == short_help, name
+
+
+def test_version_and_help_import_neither_the_sdk_nor_pydantic(tmp_path: Path) -> None:
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from folio_orchestrator import main\n"
+        "try:\n"
+        "    main(sys.argv[1:])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted(m for m in ('mcp', 'mcp_types', 'pydantic', 'anyio', 'structlog') if m in sys.modules)\n"
+        "print('heavy:', heavy, file=sys.stderr)\n"
+    )
+    for args in (["--version"], ["--help"], ["call", "--help"], ["doctor", "--help"], ["config", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path, check=False
+        )
+        assert "heavy: []" in done.stderr, (args, done.stderr)
+        assert "Usage: folio" in done.stdout or "folio, version" in done.stdout
+
+
+def test_config_outside_the_checkout_names_directories_that_exist(folio_cli: Any, tmp_path: Path) -> None:
+    fleet = str(REPO_ROOT / "configs" / "fleet.json")
+    data = tmp_path / "my-data"
+    done = folio_cli(
+        "--fleet", fleet, "config", "claude", env={"FOLIO_PORTFOLIO_DIR": None, "FOLIO_DATA_DIR": str(data)}
+    )
+    assert done.returncode == 0, done.stderr
+    servers = json.loads(done.stdout)["mcpServers"]
+    assert list(servers) == ["profile", "memory"]  # the names of the fleet file, as the README shows
+    for entry in servers.values():
+        # run from tmp_path, where there is no configs/portfolio: the checkout's, beside its fleet file
+        assert entry["env"]["FOLIO_PORTFOLIO_DIR"] == str(REPO_ROOT / "configs" / "portfolio")
+        assert entry["env"]["FOLIO_DATA_DIR"] == str(data)  # the same database as this folio
+    assert "warning" not in done.stderr
+
+    (tmp_path / "fleet.json").write_text(
+        json.dumps({"mcpServers": {"profile": {"command": "folio-profile"}}})
+    )
+    lonely = folio_cli(
+        "--fleet", str(tmp_path / "fleet.json"), "config", "claude", env={"FOLIO_PORTFOLIO_DIR": None}
+    )
+    assert lonely.returncode == 0, lonely.stderr
+    shown = json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]["FOLIO_PORTFOLIO_DIR"]
+    assert f"warning: profile: FOLIO_PORTFOLIO_DIR={shown} does not exist" in lonely.stderr
+    assert "FOLIO_DATA_DIR" in json.loads(lonely.stdout)["mcpServers"]["profile"]["env"]
+
+
+@pytest.fixture
+def silent_database() -> Iterator[str]:
+    """A PostgreSQL URL whose host accepts connections and never answers (a black hole)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        yield f"postgresql://folio:pw@127.0.0.1:{listener.getsockname()[1]}/folio"
+    finally:
+        listener.close()
+
+
+def test_an_unreachable_database_fails_the_servers_in_doctor_and_calls_with_a_clear_error(
+    folio_cli: Any, fleet_file: Callable[..., Path], silent_database: str
+) -> None:
+    path = str(fleet_file({"profile": {"command": "folio-profile"}}))
+    env = {"FOLIO_DATABASE_URL": silent_database}
+    done = folio_cli("--fleet", path, "doctor", "--json", env=env)
+    assert done.returncode == 1, done.stderr
+    checks = {c["name"]: c for c in json.loads(done.stdout)}
+    assert checks["database"]["status"] == "fail" and "connection timeout" in checks["database"]["detail"]
+    profile = checks["server profile"]
+    assert profile["status"] == "fail" and "cannot serve its tools" in profile["detail"]
+    assert "cannot connect to PostgreSQL: connection timeout expired" in profile["detail"]
+
+    # without a connect timeout the start-up would hang and the call would wait it out
+    called = folio_cli("--fleet", path, "call", "profile__profile_get", '{"section": "basics"}', env=env)
+    assert called.returncode == 1
+    assert "Folio could not start: cannot connect to PostgreSQL: connection timeout expired" in called.stderr

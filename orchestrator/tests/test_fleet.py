@@ -383,3 +383,31 @@ async def test_a_failed_server_can_be_started_again(
         assert (await fleet.call_tool("flaky__echo", {"text": "fixed"})).structured_content == {
             "result": "fixed"
         }
+
+
+async def test_servers_inherit_the_network_settings_but_not_folio_settings_or_keys(
+    fleet_config: MakeConfig, settings: FolioSettings, peers: Any
+) -> None:
+    environ = {
+        "SSL_CERT_FILE": "/etc/corp/ca.pem",
+        "https_proxy": "http://proxy.corp:3128",
+        "NO_PROXY": "localhost,127.0.0.1",
+        "UV_INDEX_URL": "https://pypi.corp/simple",
+        "NODE_EXTRA_CA_CERTS": "/etc/corp/ca.pem",
+        "FOLIO_DATABASE_URL": "postgresql://u:secret@db/folio",
+        "ANTHROPIC_API_KEY": "sk-ant-secret",
+        "OPENAI_API_KEY": "sk-secret",
+        "AWS_SECRET_ACCESS_KEY": "hidden",
+    }
+    config = fleet_config({"env": {**peers.script("env_server"), "env": {"NO_PROXY": "*"}}})
+    async with Fleet(config, settings, environ=environ) as fleet:
+        result = await fleet.call_tool("env__environ")
+    seen = result.structured_content
+    assert seen is not None and not result.is_error
+    assert seen["SSL_CERT_FILE"] == "/etc/corp/ca.pem"
+    assert seen["NODE_EXTRA_CA_CERTS"] == "/etc/corp/ca.pem"
+    assert seen["https_proxy"] == "http://proxy.corp:3128"
+    assert seen["UV_INDEX_URL"] == "https://pypi.corp/simple"
+    assert seen["NO_PROXY"] == "*"  # the fleet entry wins
+    assert not any(key.startswith("FOLIO_") for key in seen)
+    assert not {"ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY"} & set(seen)

@@ -134,3 +134,45 @@ def test_resources_and_prompts_of_third_party_servers(folio_cli: Any, peers_flee
     )
     assert rendered.returncode == 0, rendered.stderr
     assert rendered.stdout.startswith("[user]") and "Paris" in rendered.stdout
+
+
+def test_embedded_resources_are_marked_and_json_is_what_the_server_sent(
+    folio_cli: Any, fleet_file: Callable[..., Path], peers: Any
+) -> None:
+    fleet = str(fleet_file({"everything": peers.everything()}))
+    uri = "demo://resource/dynamic/text/1"
+    reference = json.dumps({"resourceType": "Text", "resourceId": 1})
+    shown = folio_cli("--fleet", fleet, "call", "everything__get-resource-reference", reference)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    marker = lines.index(f"[resource {uri}, text/plain]")
+    assert lines[marker + 1].startswith("Resource 1: This is a plaintext resource")
+
+    raw = folio_cli("--fleet", fleet, "call", "everything__get-resource-reference", reference, "--json")
+    assert raw.returncode == 0, raw.stderr
+    result = json.loads(raw.stdout)
+    assert set(result) == {"content"}  # a 2025-11-25 server sends neither isError nor resultType
+    embedded = result["content"][1]
+    assert embedded["type"] == "resource" and embedded["resource"]["uri"] == uri
+
+    prompt = folio_cli(
+        "--fleet", fleet, "prompt", "everything__resource-prompt", "resourceType=Text", "resourceId=1"
+    )
+    assert prompt.returncode == 0, prompt.stderr
+    assert f"[resource {uri}, text/plain]\nResource 1: This is a plaintext resource" in prompt.stdout
+
+
+def test_a_command_answers_a_servers_sampling_request_with_the_configured_model(
+    folio_cli: Any, fleet_file: Callable[..., Path], peers: Any
+) -> None:
+    fleet = str(fleet_file({"everything": peers.everything(sampling={"policy": "auto"})}))
+    done = folio_cli(
+        "--fleet",
+        fleet,
+        "call",
+        "everything__trigger-sampling-request",
+        '{"prompt": "hi", "maxTokens": 20}',
+        env={"FOLIO_MODEL": "test"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"model": "test"' in done.stdout and "success (no tool calls)" in done.stdout

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from folio_core.logging import redact
 from folio_core.settings import FolioSettings
-from folio_orchestrator.config import FleetConfig, ServerConfig, folio_environment
+from folio_orchestrator.config import FleetConfig, ServerConfig, folio_environment, with_default_portfolio
 from folio_orchestrator.errors import RoutingError
 
 Client = Literal["claude", "vscode", "cursor"]
@@ -35,11 +35,12 @@ class ClientConfig:
 
 
 def _folio_env(settings: FolioSettings) -> dict[str, str]:
-    """The portfolio directory, and the settings that differ from a server's defaults."""
+    """The portfolio and data directories (a client may run with another working directory or
+    user data directory: it would see no résumé, or another database), and the settings that
+    differ from a server's defaults."""
     ours = folio_environment(settings)
-    env = {"FOLIO_PORTFOLIO_DIR": ours["FOLIO_PORTFOLIO_DIR"]}
+    env = {key: ours[key] for key in ("FOLIO_PORTFOLIO_DIR", "FOLIO_DATA_DIR")}
     for name in (
-        "data_dir",
         "audience",
         "embedder",
         "log_level",
@@ -61,6 +62,12 @@ def _entry(
 ) -> dict[str, Any]:
     env: dict[str, str] = _folio_env(settings) if server.is_folio_server else {}
     env.update(server.env)
+    portfolio = env.get("FOLIO_PORTFOLIO_DIR")
+    if portfolio is not None and not Path(portfolio).is_dir():
+        notes.append(
+            f"warning: {server.name}: FOLIO_PORTFOLIO_DIR={portfolio} does not exist, so the server will find "
+            "no résumé there; set FOLIO_PORTFOLIO_DIR to your portfolio directory (the one with resume.json)"
+        )
     if not show_secrets:
         masked = redact(env)
         for key in _SECRET_SETTINGS:
@@ -109,6 +116,7 @@ def client_config(
         chosen: Mapping[str, ServerConfig] = {server: fleet.servers[server]}
     else:
         chosen = {s.name: s for s in fleet.enabled}
+    settings = with_default_portfolio(settings, fleet)
     notes: list[str] = []
     entries = {name: _entry(s, settings, client, show_secrets, notes) for name, s in chosen.items()}
     key = "servers" if client == "vscode" else "mcpServers"

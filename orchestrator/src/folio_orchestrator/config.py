@@ -358,6 +358,43 @@ def default_fleet_path(environ: Mapping[str, str] | None = None) -> Path:
 
 _PASSED_THROUGH = ("OPENAI_API_KEY",)
 
+# How a program on this machine reaches the network: trusted CA bundles (a TLS-inspecting proxy),
+# proxies, and private package indexes (uvx, npx and pip fetch packages at start-up). Every
+# server gets these from the orchestrator's environment, as it would in the user's shell; the
+# SDK's minimal environment (HOME, PATH, SHELL, TERM, USER, LOGNAME) has none of them.
+NETWORK_VARIABLES = tuple(
+    name
+    for base in (
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "NODE_EXTRA_CA_CERTS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_TRUSTED_HOST",
+        "PIP_CERT",
+        "UV_INDEX_URL",
+        "UV_EXTRA_INDEX_URL",
+        "UV_DEFAULT_INDEX",
+        "UV_INDEX",
+        "UV_NATIVE_TLS",
+        "UV_INSECURE_HOST",
+        "NPM_CONFIG_REGISTRY",
+        "NPM_CONFIG_CAFILE",
+    )
+    for name in (base, base.lower())
+)
+
+
+def network_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables of :data:`NETWORK_VARIABLES` that are set in ``environ``."""
+    return {name: environ[name] for name in NETWORK_VARIABLES if environ.get(name)}
+
 
 def folio_environment(settings: FolioSettings) -> dict[str, str]:
     """The ``FOLIO_*`` variables a Folio server needs to see what the orchestrator sees."""
@@ -378,18 +415,32 @@ def folio_environment(settings: FolioSettings) -> dict[str, str]:
     return env
 
 
+def with_default_portfolio(settings: FolioSettings, fleet: FleetConfig) -> FolioSettings:
+    """The settings, with the ``portfolio`` directory beside the fleet file as the portfolio when
+    ``FOLIO_PORTFOLIO_DIR`` is unset and the working directory has no ``configs/portfolio`` (so
+    the checkout's fleet file, run from elsewhere, brings the checkout's sample portfolio)."""
+    if "portfolio_dir" in settings.model_fields_set or settings.portfolio_dir.is_dir():
+        return settings
+    beside = fleet.path.parent / "portfolio"
+    if not beside.is_dir():
+        return settings
+    return settings.model_copy(update={"portfolio_dir": beside.resolve()})
+
+
 def server_environment(
     server: ServerConfig, settings: FolioSettings, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """What the server process gets on top of the SDK's minimal environment (HOME, PATH, …).
 
-    Folio servers get the orchestrator's settings (and the OpenAI key when the embedder needs
-    it); every server gets what its entry lists, which wins.
+    Every server gets the network variables of the orchestrator's environment (CA bundles,
+    proxies, package indexes: :data:`NETWORK_VARIABLES`); Folio servers also get the
+    orchestrator's settings (and the OpenAI key when the embedder needs it), and no other
+    server sees those. What the entry lists wins.
     """
-    env: dict[str, str] = {}
+    outer = os.environ if environ is None else environ
+    env = network_environment(outer)
     if server.is_folio_server:
         env.update(folio_environment(settings))
-        outer = os.environ if environ is None else environ
         if settings.embedder.startswith("openai:"):
             env.update({k: outer[k] for k in _PASSED_THROUGH if k in outer})
     env.update(server.env)

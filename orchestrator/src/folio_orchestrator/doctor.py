@@ -16,7 +16,7 @@ import anyio
 
 from folio_core.settings import FolioSettings
 from folio_orchestrator.config import FleetConfig, ServerConfig, load_fleet
-from folio_orchestrator.errors import ConfigError
+from folio_orchestrator.errors import ConfigError, RemoteError, ServerError
 from folio_orchestrator.fleet import Fleet, ServerState
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -132,11 +132,15 @@ def check_model_keys(settings: FolioSettings, environ: Mapping[str, str]) -> Che
             "export OPENAI_API_KEY=… or set FOLIO_EMBEDDER=local",
         )
     if not present:
+        if environ.get("FOLIO_MODEL"):
+            return Check("model keys", "ok", f"no API key set; FOLIO_MODEL={environ['FOLIO_MODEL']}")
         return Check(
             "model keys",
             "warn",
-            "neither ANTHROPIC_API_KEY nor OPENAI_API_KEY is set (the chat needs one; tools work without)",
-            "export ANTHROPIC_API_KEY=… (or OPENAI_API_KEY=…)",
+            "neither ANTHROPIC_API_KEY nor OPENAI_API_KEY is set (the chat needs a model; tools work without)",
+            "export ANTHROPIC_API_KEY=… (or OPENAI_API_KEY=…); or a local OpenAI-compatible server, "
+            "no key needed: export FOLIO_MODEL=openai:llama3.1@http://localhost:11434/v1 (Ollama, vLLM, "
+            "LM Studio …); or try the chat offline with `folio chat --model test`",
         )
     return Check("model keys", "ok", f"{', '.join(present)} set")
 
@@ -183,6 +187,30 @@ def _server_fix(server: ServerConfig, reason: str) -> str:
     return f'run `{command}` by hand to see the error, or disable it with "folio": {{"enabled": false}}'
 
 
+_NOT_STARTED = ("Folio could not start", "Folio is still starting", "runtime is unavailable")
+
+
+async def _serving(fleet: Fleet, server: ServerConfig) -> str | None:
+    """Why a ready Folio server cannot serve its tools (None: it can).
+
+    Answering the handshake and the listings proves little: a Folio server does its real
+    start-up (database, migrations, portfolio) afterwards. Reading its first resource waits for
+    that start-up and reports how it went.
+    """
+    supervisor = fleet.supervisor(server.name)
+    if not server.is_folio_server or not supervisor.resources:
+        return None
+    uri = sorted(r.uri for r in supervisor.resources)[0]
+    try:
+        await fleet.read_resource(uri, server=server.name)
+    except RemoteError as exc:
+        if any(marker in exc.remote_message for marker in _NOT_STARTED):
+            return exc.remote_message
+    except ServerError as exc:
+        return str(exc)
+    return None
+
+
 async def check_servers(fleet_config: FleetConfig, settings: FolioSettings) -> list[Check]:
     enabled = fleet_config.enabled
     if not enabled:
@@ -194,6 +222,15 @@ async def check_servers(fleet_config: FleetConfig, settings: FolioSettings) -> l
     checks = []
     async with Fleet(fleet_config, settings, start=names) as fleet:
         await fleet.wait_settled(names, timeout=timeout)
+        unable: dict[str, str | None] = {}
+
+        async def probe(server: ServerConfig) -> None:
+            unable[server.name] = await _serving(fleet, server)
+
+        async with anyio.create_task_group() as tg:
+            for server in enabled:
+                if fleet.supervisor(server.name).state == ServerState.READY:
+                    tg.start_soon(probe, server)
         for status in fleet.status():
             server = fleet_config.servers[status.name]
             label = f"server {status.name}"
@@ -203,6 +240,16 @@ async def check_servers(fleet_config: FleetConfig, settings: FolioSettings) -> l
                         label,
                         "skip",
                         "disabled in the fleet file" + (f": {status.reason}" if status.reason else ""),
+                    )
+                )
+            elif status.state == ServerState.READY and unable.get(status.name):
+                checks.append(
+                    Check(
+                        label,
+                        "fail",
+                        f"answers MCP but cannot serve its tools: {unable[status.name]}",
+                        "fix the database check above (FOLIO_DATABASE_URL), or run "
+                        f"`{' '.join([server.command, *server.args])}` with FOLIO_LOG_LEVEL=debug to see why",
                     )
                 )
             elif status.state == ServerState.READY:

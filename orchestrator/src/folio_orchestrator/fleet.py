@@ -44,7 +44,7 @@ from pydantic import ValidationError
 from folio_core.settings import FolioSettings
 from folio_orchestrator import __version__
 from folio_orchestrator._process import ProcessSpec, ServerProcess, describe_exit
-from folio_orchestrator.config import FleetConfig, ServerConfig, server_environment
+from folio_orchestrator.config import FleetConfig, ServerConfig, server_environment, with_default_portfolio
 from folio_orchestrator.errors import (
     CallTimeout,
     RemoteError,
@@ -794,7 +794,7 @@ class Fleet:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
-        self.settings = settings
+        self.settings = settings = with_default_portfolio(settings, config)
         self.supervisors: dict[str, Supervisor] = {
             name: Supervisor(
                 server,

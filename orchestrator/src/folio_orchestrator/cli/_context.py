@@ -12,42 +12,59 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import anyio
 import click
 
-from folio_core.settings import FolioSettings
-from folio_orchestrator.config import DEFAULT_FLEET, FleetConfig, load_fleet
-from folio_orchestrator.errors import ConfigError, FolioHostError, RoutingError, ServerError
-from folio_orchestrator.fleet import Fleet
+if TYPE_CHECKING:
+    from folio_core.settings import FolioSettings
+    from folio_orchestrator.config import FleetConfig
+    from folio_orchestrator.fleet import Fleet
 
 T = TypeVar("T")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-_CHECKOUT_FLEET = Path(__file__).resolve().parents[4] / DEFAULT_FLEET
+_DEFAULT_FLEET = Path("configs") / "fleet.json"  # config.DEFAULT_FLEET, without importing pydantic
+_CHECKOUT_FLEET = Path(__file__).resolve().parents[4] / _DEFAULT_FLEET
 
 
 def default_fleet() -> Path:
     """``configs/fleet.json`` in the working directory, else the one of this checkout."""
-    if not DEFAULT_FLEET.exists() and _CHECKOUT_FLEET.exists():
+    if not _DEFAULT_FLEET.exists() and _CHECKOUT_FLEET.exists():
         return _CHECKOUT_FLEET
-    return DEFAULT_FLEET
+    return _DEFAULT_FLEET
 
 
 @dataclass
 class State:
-    fleet_path: Path
-    settings: FolioSettings
+    """What the ``folio`` group hands its commands. The settings (and the logging they configure)
+    and the fleet file are read on first use, so ``folio CMD --help`` reads neither."""
 
-    _config: FleetConfig | None = None
+    fleet_path: Path
+    verbose: int = 0
+
+    _settings: FolioSettings | None = field(default=None, repr=False)
+    _config: FleetConfig | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> FolioSettings:
+        if self._settings is None:
+            from folio_core.logging import configure_logging
+
+            settings = settings_from_env()
+            configure_logging(settings.model_copy(update={"log_level": cli_log_level(self.verbose)}))
+            quiet_sdk_deprecations()
+            self._settings = settings
+        return self._settings
 
     @property
     def config(self) -> FleetConfig:
         if self._config is None:
+            from folio_orchestrator.config import load_fleet
+
             self._config = load_fleet(self.fleet_path)
         return self._config
 
@@ -55,14 +72,19 @@ class State:
     async def fleet(self, start: Iterable[str] | None) -> AsyncIterator[Fleet]:
         """A fleet for one command: ``start`` these servers (``None``: every enabled one) and wait
         until each is ready or has failed."""
-        from folio_orchestrator.chat import ChatHost, terminal_options
+        from folio_orchestrator.cli._host import command_fleet
 
-        config = self.config
-        names = list(start) if start is not None else [s.name for s in config.enabled]
-        # Servers may ask for an LLM sample or for the person's input while a command runs.
-        host = ChatHost(config, self.settings, terminal_options(None))
-        async with host.running(history=False, start=names):
-            yield host.fleet
+        async with command_fleet(self.config, self.settings, start) as fleet:
+            yield fleet
+
+
+def quiet_sdk_deprecations() -> None:
+    """Folio relays sampling and handshake-era subscriptions on purpose (see DESIGN.md)."""
+    import warnings
+
+    from mcp.shared.exceptions import MCPDeprecationWarning
+
+    warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -72,6 +94,10 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 def run(main: Callable[[], Awaitable[T]]) -> T:
     """Run one command's coroutine; turn Folio's errors into a message and an exit code."""
+    import anyio
+
+    from folio_orchestrator.errors import ConfigError, FolioHostError, RoutingError, ServerError
+
     try:
         return anyio.run(main)
     except ConfigError as exc:
@@ -93,12 +119,14 @@ def echo_json(value: Any) -> None:
 def settings_from_env() -> FolioSettings:
     from pydantic import ValidationError
 
+    from folio_core.settings import FolioSettings
+
     try:
         return FolioSettings()
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(p) for p in error["loc"])
-        fail(f"FOLIO_{field.upper()}: {error['msg']}", EXIT_USAGE)
+        where = ".".join(str(p) for p in error["loc"])
+        fail(f"FOLIO_{where.upper()}: {error['msg']}", EXIT_USAGE)
 
 
 def cli_log_level(verbose: int) -> str:

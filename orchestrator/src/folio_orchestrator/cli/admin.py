@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from folio_orchestrator.cli._context import EXIT_FAILED, State, echo_json, run
-from folio_orchestrator.clients import CLIENTS, client_config
-from folio_orchestrator.doctor import Check, run_doctor
+
+if TYPE_CHECKING:
+    from folio_orchestrator.doctor import Check
+
+CLIENTS = ("claude", "vscode", "cursor")  # clients.CLIENTS, without importing the fleet's modules
 
 _MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 
@@ -18,6 +21,7 @@ _MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 @click.pass_obj
 def doctor_command(state: State, as_json: bool) -> None:
     """Check Python, the database and pgvector, Redis, model keys, Node, and that each server starts."""
+    from folio_orchestrator.doctor import run_doctor
 
     async def main() -> list[Check]:
         return await run_doctor(state.fleet_path, state.settings)
@@ -43,6 +47,7 @@ def doctor_command(state: State, as_json: bool) -> None:
 @click.pass_obj
 def config_command(state: State, client: str, server: str | None, show_secrets: bool) -> None:
     """Print the fleet's servers as entries for CLIENT's config file, ready to paste."""
+    from folio_orchestrator.clients import client_config
 
     async def main() -> Any:
         return client_config(state.config, state.settings, client, server=server, show_secrets=show_secrets)  # type: ignore[arg-type]

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from folio_orchestrator.cli._context import EXIT_FAILED, EXIT_USAGE, State, echo_json, fail, run
 from folio_orchestrator.errors import RoutingError
-from folio_orchestrator.fleet import Fleet, ServerState, ServerStatus
 from folio_orchestrator.routing import Router
-from folio_orchestrator.ui.content import dump, render_content, render_prompt, render_resource
-from folio_orchestrator.ui.progress import ProgressBar
-from folio_orchestrator.ui.table import table
+
+# The MCP SDK (and the ui package, which imports its types) load when a command runs, not for --help.
+if TYPE_CHECKING:
+    from folio_orchestrator.fleet import Fleet, ServerStatus
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 server_option = click.option("--server", "server", default=None, help="Only this server.")
@@ -28,6 +28,12 @@ timeout_option = click.option(
     default=None,
     help="Seconds before the request is cancelled [default: the server's].",
 )
+
+
+def _table(headers: list[str], rows: list[list[object]], max_width: dict[int, int]) -> str:
+    from folio_orchestrator.ui.table import table
+
+    return table(headers, rows, max_width=max_width)
 
 
 def _first_line(text: str | None) -> str:
@@ -55,7 +61,7 @@ def _report_unready(fleet: Fleet, names: list[str] | None) -> None:
     for status in fleet.status():
         if names is not None and status.name not in names:
             continue
-        if status.state not in (ServerState.READY, ServerState.DISABLED):
+        if status.state not in ("ready", "disabled"):
             click.echo(
                 f"folio: server {status.name!r} is {status.state.value}: {status.reason or ''}", err=True
             )
@@ -102,13 +108,13 @@ def servers_command(state: State, as_json: bool) -> None:
         echo_json([s.as_json() for s in statuses])
         return
     headers = ["name", "era", "state", "pid", "restarts", "tools", "resources", "prompts", "capabilities"]
-    click.echo(table(headers, _server_rows(statuses), max_width={8: 70}))
+    click.echo(_table(headers, _server_rows(statuses), max_width={8: 70}))
     for s in statuses:
-        if s.state in (ServerState.READY, ServerState.DISABLED) and not s.reason:
+        if s.state in ("ready", "disabled") and not s.reason:
             continue
         if s.reason:
             click.echo(f"\n{s.name}: {s.reason}")
-        if s.state != ServerState.READY and s.stderr_tail:
+        if s.state != "ready" and s.stderr_tail:
             click.echo("\n".join(f"  | {line}" for line in s.stderr_tail[-5:]))
 
 
@@ -121,6 +127,7 @@ def servers_command(state: State, as_json: bool) -> None:
 @click.pass_obj
 def tools_command(state: State, server: str | None, as_json: bool) -> None:
     """List the tools of the fleet, by the names the fleet exposes (<server>__<tool>)."""
+    from folio_orchestrator.ui.content import dump
 
     async def main() -> list[dict[str, Any]]:
         start = _servers_to_start(state, server)
@@ -145,7 +152,7 @@ def tools_command(state: State, server: str | None, as_json: bool) -> None:
         echo_json(tools)
         return
     rows = [[t["name"], _first_line(t["description"])] for t in tools]
-    click.echo(table(["name", "description"], rows, max_width={1: 80}))
+    click.echo(_table(["name", "description"], rows, max_width={1: 80}))
 
 
 @click.command("call")
@@ -160,6 +167,9 @@ def call_command(state: State, name: str, arguments: str, timeout: float | None,
     Structured results are printed as JSON; progress notifications draw a progress bar on
     stderr. Exits with 1 when the tool reports an error.
     """
+    from folio_orchestrator.ui.content import dump, render_content
+    from folio_orchestrator.ui.progress import ProgressBar
+
     raw = sys.stdin.read() if arguments == "-" else arguments
     try:
         parsed = json.loads(raw)
@@ -196,6 +206,7 @@ def call_command(state: State, name: str, arguments: str, timeout: float | None,
 @click.pass_obj
 def resources_command(state: State, server: str | None, as_json: bool) -> None:
     """List the resources and resource templates of the fleet, by server."""
+    from folio_orchestrator.ui.content import dump
 
     async def main() -> dict[str, list[dict[str, Any]]]:
         start = _servers_to_start(state, server)
@@ -211,14 +222,19 @@ def resources_command(state: State, server: str | None, as_json: bool) -> None:
         echo_json(found)
         return
     rows = [
-        [r["server"], r["uri"], r.get("mimeType", ""), r.get("title") or r["name"]]
+        [r["server"], r["uri"], r.get("mimeType") or "", r.get("title") or r["name"]]
         for r in found["resources"]
     ]
     rows += [
-        [t["server"], t["uriTemplate"], t.get("mimeType", ""), (t.get("title") or t["name"]) + " (template)"]
+        [
+            t["server"],
+            t["uriTemplate"],
+            t.get("mimeType") or "",
+            (t.get("title") or t["name"]) + " (template)",
+        ]
         for t in found["templates"]
     ]
-    click.echo(table(["server", "uri", "mime", "name"], rows, max_width={3: 50}))
+    click.echo(_table(["server", "uri", "mime", "name"], rows, max_width={3: 50}))
 
 
 @click.command("read")
@@ -239,6 +255,7 @@ def read_command(
     as_json: bool,
 ) -> None:
     """Read the resource URI (the server is found from the URI; --server to choose)."""
+    from folio_orchestrator.ui.content import dump, render_resource
 
     def show(result: Any) -> None:
         if as_json:
@@ -278,6 +295,7 @@ def read_command(
 @click.pass_obj
 def prompts_command(state: State, server: str | None, as_json: bool) -> None:
     """List the prompts of the fleet, by exposed name (<server>__<prompt>)."""
+    from folio_orchestrator.ui.content import dump
 
     async def main() -> list[dict[str, Any]]:
         start = _servers_to_start(state, server)
@@ -306,7 +324,7 @@ def prompts_command(state: State, server: str | None, as_json: bool) -> None:
         ]
         for p in prompts
     ]
-    click.echo(table(["name", "arguments", "description"], rows, max_width={2: 70}))
+    click.echo(_table(["name", "arguments", "description"], rows, max_width={2: 70}))
 
 
 @click.command("prompt")
@@ -319,6 +337,8 @@ def prompt_command(
     state: State, name: str, arguments: tuple[str, ...], timeout: float | None, as_json: bool
 ) -> None:
     """Render the prompt NAME with key=value ARGUMENTS."""
+    from folio_orchestrator.ui.content import dump, render_prompt
+
     values: dict[str, str] = {}
     for item in arguments:
         key, sep, value = item.partition("=")

@@ -34,8 +34,17 @@ def _block(block: Any) -> str:
             + "]"
         )
     if kind == "resource":
-        return render_resource_contents([block.resource])
+        return _embedded(block.resource)
     return pretty_json(block.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def _embedded(resource: Any) -> str:
+    """An embedded resource: marked with its URI, so it does not read as the tool's own words."""
+    text = getattr(resource, "text", None)
+    if text is None:
+        return render_resource_contents([resource])
+    mime = f", {resource.mime_type}" if getattr(resource, "mime_type", None) else ""
+    return f"[resource {resource.uri}{mime}]\n{text}"
 
 
 def render_content(result: types.CallToolResult) -> str:
@@ -72,5 +81,6 @@ def render_prompt(result: types.GetPromptResult) -> str:
 
 
 def dump(model: Any) -> Any:
-    """A pydantic model as the JSON the wire carries (camelCase, no nulls)."""
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    """A pydantic model as the JSON the wire carried: camelCase, and only the fields the peer sent
+    (no defaults filled in, such as ``isError`` or ``resultType`` from a handshake-era server)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -21,8 +21,27 @@ Connection = psycopg.AsyncConnection[dict[str, Any]]
 Pool = AsyncConnectionPool[Connection]
 
 
+CONNECT_TIMEOUT = 5  # seconds; a URL's own connect_timeout wins
+
+
 class DatabaseError(RuntimeError):
     """The database is unusable for Folio (unreachable, or missing pgvector)."""
+
+
+def _connect_options(url: str) -> dict[str, Any]:
+    """Connection keywords: autocommit, dict rows, and a connect timeout so that an unreachable
+    server (a firewall that drops packets, a host that accepts and never answers) fails in
+    seconds with a clear error instead of hanging the server's start-up."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    options: dict[str, Any] = {"autocommit": True, "row_factory": dict_row}
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        given = {}
+    if "connect_timeout" not in given:
+        options["connect_timeout"] = CONNECT_TIMEOUT
+    return options
 
 
 async def resolve_database_url(settings: FolioSettings) -> str:
@@ -62,8 +81,9 @@ async def _configure(conn: Connection) -> None:
 
 async def connect(url: str, *, autocommit: bool = True) -> Connection:
     """One connection outside the pool (LISTEN, migrations, admin work)."""
+    options = _connect_options(url) | {"autocommit": autocommit}
     try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=autocommit, row_factory=dict_row)
+        conn = await psycopg.AsyncConnection.connect(url, **options)
     except psycopg.OperationalError as exc:
         raise DatabaseError(f"cannot connect to PostgreSQL: {exc}".strip()) from exc
     return conn
@@ -83,7 +103,7 @@ async def open_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> Pool:
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs=_connect_options(url),
         configure=_configure,
         open=False,
         name="folio",
