@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mcp import Client, MCPError
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, SubscribeRequestParams
 
 from folio_core.mcp import FolioServer
 from folio_core.settings import FolioSettings
@@ -141,3 +141,17 @@ async def test_resource_uris_pass_the_same_text_rule(server: FolioServer, mode: 
     assert caught.value.code == INVALID_PARAMS and "contains a NUL character" in caught.value.error.message
     assert unknown.value.code == INVALID_PARAMS
     assert hello.contents[0].text == "hello"  # type: ignore[union-attr]
+
+
+async def test_a_handler_that_raises_is_answered_with_an_internal_error_never_code_0(
+    server: FolioServer,
+) -> None:
+    async def explode(ctx: Any, params: SubscribeRequestParams) -> None:
+        raise RuntimeError("failed reading /var/secret/file")
+
+    server.mcp._lowlevel_server.add_request_handler("resources/subscribe", SubscribeRequestParams, explode)
+    async with Client(server.mcp, mode="legacy") as client:  # the SDK's own answer here is code 0
+        with pytest.raises(MCPError) as caught:
+            await client.subscribe_resource("tiny://hello")
+    assert caught.value.code == INTERNAL_ERROR
+    assert caught.value.error.message == "Internal error while handling resources/subscribe"

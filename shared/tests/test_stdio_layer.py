@@ -43,6 +43,13 @@ async def test_the_harness_reports_a_tool_that_crashes_on_bad_input(tmp_path: Pa
     assert any("a traceback in the server's log" in f for f in report.failures)
 
 
+async def test_the_harness_reports_a_server_that_goes_away(tmp_path: Path) -> None:
+    report = await fuzz_stdio_server(
+        COMMAND, tiny_env(tmp_path, TINY_DIES_ON_A_CALL="1"), examples_per_tool=10, envelope_count=0
+    )
+    assert any("the server went away" in f and "tools/call" in f for f in report.failures), report.summary()
+
+
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_well_formed_traffic_of_both_eras_passes_through_unchanged(tmp_path: Path, mode: str) -> None:
     params = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env=tiny_env(tmp_path))

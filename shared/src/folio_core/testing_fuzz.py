@@ -649,6 +649,67 @@ def _generated_cases(
     return tool_cases, envelope_cases
 
 
+async def _drive(
+    peer: StdioPeer,
+    report: FuzzReport,
+    waiting: list[str],
+    private: Sequence[str],
+    examples_per_tool: int,
+    envelope_count: int,
+) -> None:
+    """The session: handshake, listings, then every case in turn with a ping every few cases."""
+    ids = count(1).__next__
+    hello = {
+        "protocolVersion": PROTOCOL_VERSION,
+        "capabilities": {},
+        "clientInfo": {"name": "fuzz", "version": "1"},
+    }
+    init = await peer.request(ids(), "initialize", hello)
+    if "result" not in init:
+        report.failures.append(f"initialize failed: {init}")
+        return
+    await peer.send(_line({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    waiting[0] = "the listings"
+    tools = await _list(peer, ids, "tools/list", "tools")
+    prompts = await _list(peer, ids, "prompts/list", "prompts")
+    resources = await _list(peer, ids, "resources/list", "resources")
+    templates = await _list(peer, ids, "resources/templates/list", "resourceTemplates")
+    tool_cases, envelope_cases = await anyio.to_thread.run_sync(
+        _generated_cases, tools, examples_per_tool, envelope_count, ids
+    )
+    groups = {
+        "tools": tool_cases,
+        "malformed lines": _malformed_lines(tools[0]["name"] if tools else None, ids),
+        "envelopes": envelope_cases,
+        "prompts": _prompt_cases(prompts, ids),
+        "resources": _resource_cases(
+            [r["uri"] for r in resources], [t["uriTemplate"] for t in templates], ids
+        ),
+    }
+    report.cases = {name: len(cases) for name, cases in groups.items()}
+    timings: list[tuple[float, str]] = []
+    for n, case in enumerate(c for cases in groups.values() for c in cases):
+        waiting[0] = f"the reply to {case.label}"
+        started = time.perf_counter()
+        replies = await peer.exchange(case.line, case.expect)
+        timings.append((time.perf_counter() - started, case.label[:60]))
+        report.replies += len(replies)
+        for reply in replies:
+            report.failures += _reply_problems(case, reply, private)
+        if n % _PING_EVERY == 0:
+            waiting[0] = f"a ping after {case.label}"
+            pong = await peer.request(ids(), "ping")
+            if pong.get("result") != {}:
+                report.failures.append(f"ping after {case.label}: {pong}")
+    waiting[0] = "the last ping"
+    final = await peer.request(ids(), "ping")
+    if final.get("result") != {}:
+        report.failures.append(f"the last ping: {final}")
+    report.slowest = sorted(timings, reverse=True)[:3]
+    report.failures += [f"a reply nobody asked for: {json.dumps(s)[:200]}" for s in peer.strays]
+    report.failures += [f"not JSON-RPC on stdout: {g!r}" for g in peer.garbage]
+
+
 async def fuzz_stdio_server(
     command: Sequence[str],
     env: Mapping[str, str],
@@ -663,7 +724,6 @@ async def fuzz_stdio_server(
     """
     report = FuzzReport()
     private = _private_paths(env)
-    ids = count(1).__next__
     stderr = bytearray()
 
     async def drain_stderr(process: anyio.abc.Process) -> None:
@@ -671,59 +731,33 @@ async def fuzz_stdio_server(
         async for chunk in process.stderr:
             stderr.extend(chunk)
 
-    with anyio.fail_after(timeout):
-        process = await anyio.open_process(list(command), env=_server_env(env))
-        async with process, anyio.create_task_group() as tg:
-            tg.start_soon(drain_stderr, process)
-            peer = StdioPeer(process)
-            hello = {
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": {"name": "fuzz", "version": "1"},
-            }
-            init = await peer.request(ids(), "initialize", hello)
-            assert "result" in init, f"initialize failed: {init}"
-            await peer.send(_line({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            tools = await _list(peer, ids, "tools/list", "tools")
-            prompts = await _list(peer, ids, "prompts/list", "prompts")
-            resources = await _list(peer, ids, "resources/list", "resources")
-            templates = await _list(peer, ids, "resources/templates/list", "resourceTemplates")
-            tool_cases, envelope_cases = await anyio.to_thread.run_sync(
-                _generated_cases, tools, examples_per_tool, envelope_count, ids
-            )
-            groups = {
-                "tools": tool_cases,
-                "malformed lines": _malformed_lines(tools[0]["name"] if tools else None, ids),
-                "envelopes": envelope_cases,
-                "prompts": _prompt_cases(prompts, ids),
-                "resources": _resource_cases(
-                    [r["uri"] for r in resources], [t["uriTemplate"] for t in templates], ids
-                ),
-            }
-            report.cases = {name: len(cases) for name, cases in groups.items()}
-            timings: list[tuple[float, str]] = []
-            for n, case in enumerate(c for cases in groups.values() for c in cases):
-                started = time.perf_counter()
-                replies = await peer.exchange(case.line, case.expect)
-                timings.append((time.perf_counter() - started, case.label[:60]))
-                report.replies += len(replies)
-                for reply in replies:
-                    report.failures += _reply_problems(case, reply, private)
-                if n % _PING_EVERY == 0:
-                    pong = await peer.request(ids(), "ping")
-                    if pong.get("result") != {}:
-                        report.failures.append(f"ping after {case.label}: {pong}")
-            final = await peer.request(ids(), "ping")
-            if final.get("result") != {}:
-                report.failures.append(f"the last ping: {final}")
-            report.slowest = sorted(timings, reverse=True)[:3]
-            report.failures += [f"a reply nobody asked for: {json.dumps(s)[:200]}" for s in peer.strays]
-            report.failures += [f"not JSON-RPC on stdout: {g!r}" for g in peer.garbage]
-            await process.stdin.aclose()  # type: ignore[union-attr]
-            code = await process.wait()
-            if code != 0:
-                report.failures.append(f"the server exited with {code} after stdin closed")
-            tg.cancel_scope.cancel()
+    waiting = ["the handshake"]  # what the run is waiting for, to name it if no answer comes
+    process = await anyio.open_process(list(command), env=_server_env(env))
+    try:
+        with anyio.fail_after(timeout):
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(drain_stderr, process)
+                    await _drive(
+                        StdioPeer(process), report, waiting, private, examples_per_tool, envelope_count
+                    )
+                    waiting[0] = "the server to exit once stdin closed"
+                    await process.stdin.aclose()  # type: ignore[union-attr]
+                    code = await process.wait()
+                    if code != 0:
+                        report.failures.append(f"the server exited with {code} after stdin closed")
+                    tg.cancel_scope.cancel()
+            except* (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError):
+                report.failures.append(
+                    f"the server went away (exit code {process.returncode}) during {waiting[0]}"
+                )
+    except TimeoutError:
+        report.failures.append(f"no answer within the run's {timeout:g} s safety net, during {waiting[0]}")
+    finally:
+        if process.returncode is None:
+            process.kill()
+        with anyio.CancelScope(shield=True):
+            await process.aclose()
     log = stderr.decode(errors="replace")
     report.stderr_tail = log[-4000:]
     for match in _TRACEBACK.finditer(log):

@@ -1,7 +1,8 @@
 """A small FolioServer whose tools, prompts and resource need no database (for folio-core's tests).
 
 Run as a script, it serves stdio like a server's ``main``: ``python tiny_server.py``. With
-``TINY_WITH_A_BUG=1`` it also has a tool that crashes on any valid input.
+``TINY_WITH_A_BUG=1`` it also has a tool that crashes on any valid input;
+with ``TINY_DIES_ON_A_CALL=1``, a tool that ends the process.
 """
 
 import os
@@ -46,6 +47,13 @@ def build(settings: FolioSettings) -> FolioServer:
         async def crash(text: str = "") -> str:
             """A tool with a bug: whatever passes validation crashes it."""
             raise RuntimeError(f"unhandled input {text!r}")
+
+    if os.environ.get("TINY_DIES_ON_A_CALL") == "1":
+
+        @folio.tool(annotations=READ_ONLY)
+        async def leave() -> str:
+            """A tool that ends the process."""
+            os._exit(3)
 
     @mcp.prompt()
     async def greet(

@@ -92,11 +92,7 @@ def _check_prompt_arguments(prompt: Prompt, arguments: Mapping[str, Any]) -> Non
             )
     for name, value in arguments.items():
         if not isinstance(value, str):
-            raise MCPError(
-                INVALID_PARAMS,
-                f"Prompt {prompt.name}: the argument {name!r} must be text (prompt arguments are strings).",
-                data={"prompt": prompt.name, "argument": name},
-            )
+            continue  # refused on the wire by _answer_with_codes, else by the prompt's own validation
         if (found := text_problem(value)) is not None:
             problem, fix = found
             raise MCPError(
