@@ -434,6 +434,8 @@ def test_private_values_collects_every_contact_value_and_the_street_address(samp
     assert {basics["email"], basics["phone"], basics["location"]["address"]} <= found
     assert basics["location"]["postalCode"] not in found
     assert private_values({"basics": {"phone": "112"}}) == set()  # too short to search free text for
+    lines = private_values({"basics": {"location": {"address": "Flat 4b\nHoofdstraat 12\nUtrecht"}}})
+    assert lines == {"Flat 4b\nHoofdstraat 12\nUtrecht", "Flat 4b", "Hoofdstraat 12"}
 
 
 def test_redact_public_scrubs_former_values_passed_as_also() -> None:

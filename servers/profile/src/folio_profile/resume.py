@@ -446,7 +446,7 @@ def _strip_contact_keys(node: Any, removed: list[str]) -> Any:
 
 def private_values(doc: object) -> set[str]:
     """The owner's private values in ``doc``: every keyed e-mail address and phone number, anywhere,
-    and the street address (each of its lines too).
+    and the street address (and each of its lines that has a number).
 
     :func:`redact_public` withholds these where they are keyed and scrubs them from free text; values
     from earlier versions are passed to it as ``also`` so that an old address left in a summary is
@@ -459,7 +459,8 @@ def private_values(doc: object) -> set[str]:
     address = location.get("address") if isinstance(location, dict) else None
     if isinstance(address, str) and address.strip():
         found.append(address.strip())
-        found += [line.strip() for line in address.splitlines() if line.strip()]
+        # each street line too, but not a line without a number (a town: "Utrecht" stays readable)
+        found += [line.strip() for line in address.splitlines() if any(ch.isdigit() for ch in line)]
     return {value for value in found if len(value) >= _MIN_SCRUBBED_CHARS}
 
 
