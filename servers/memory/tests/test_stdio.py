@@ -225,3 +225,92 @@ async def test_import_jsonl_reads_what_the_reference_server_wrote(database_url: 
     assert by_name == {e["name"]: e for e in expected["entities"]}
     assert graph["relations"] == expected["relations"]
     assert found["entities"][0]["name"] == "Maya"
+
+
+async def _until(database_url: str, query: str, expected: int) -> None:
+    """Wait until ``query`` counts ``expected`` rows (a database event: sessions waiting on a lock)."""
+    with anyio.fail_after(60):
+        while await anyio.to_thread.run_sync(count, database_url, query) < expected:
+            await anyio.sleep(0.05)
+
+
+async def test_near_duplicates_written_by_two_processes_at_once_end_as_one_memory(database_url: str) -> None:
+    from folio_memory.store import WRITE_LOCK
+    from folio_memory.text import duplicate_key
+
+    env = {"FOLIO_DATABASE_URL": database_url}
+    first, second = "Prefers dark mode in every editor", "Prefers the dark mode in every editor"
+    assert duplicate_key(first) == duplicate_key(second)
+    results: dict[str, dict[str, Any]] = {}
+    async with Client(params(env), mode="legacy") as a, Client(params(env), mode="auto") as b:
+        for c in (a, b):
+            await ok(c, "memory_recall", {"query": "warm-up"})
+        with psycopg.connect(database_url, autocommit=True) as gate:
+            # Hold the texts' duplicate key: both writes reach the lock, then go on together.
+            gate.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", (WRITE_LOCK, duplicate_key(first)))
+
+            async def write(name: str, client: Client, text: str) -> None:
+                results[name] = await ok(client, "memory_remember", {"content": text, "kind": "preference"})
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(write, "a", a, first)
+                tg.start_soon(write, "b", b, second)
+                await _until(
+                    database_url,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+                    2,
+                )
+                # Meanwhile an unrelated memory is not held up by them.
+                unrelated = await ok(
+                    a, "memory_remember", {"content": "Allergic to penicillin", "kind": "fact"}
+                )
+                assert unrelated["status"] == "created" and "a" not in results and "b" not in results
+                gate.execute("SELECT pg_advisory_unlock_all()")
+    statuses = sorted(r["status"] for r in results.values())
+    assert statuses == ["created", "reinforced"]
+    assert results["a"]["id"] == results["b"]["id"]
+    assert count(database_url, "SELECT count(*) FROM memory.memories WHERE kind = 'preference'") == 1
+    assert count(database_url, "SELECT reinforced_count FROM memory.memories WHERE kind = 'preference'") == 1
+
+
+async def test_two_processes_superseding_the_same_memory_at_once_supersede_it_once(database_url: str) -> None:
+    from mcp.types import CreateMessageResult, TextContent
+
+    env = {"FOLIO_DATABASE_URL": database_url}
+
+    async def replaces_the_first(ctx: Any, params: Any) -> CreateMessageResult:
+        return CreateMessageResult(
+            role="assistant", content=TextContent(type="text", text="1"), model="scripted"
+        )
+
+    results: dict[str, dict[str, Any]] = {}
+    async with (
+        Client(params(env), mode="legacy", sampling_callback=replaces_the_first) as a,
+        Client(params(env), mode="legacy", sampling_callback=replaces_the_first) as b,
+    ):
+        old = await ok(a, "memory_remember", {"content": "Lives in Lisbon, in Alfama", "kind": "fact"})
+        assert old["id"] == 1
+        await ok(b, "memory_recall", {"query": "warm-up"})
+        with psycopg.connect(database_url) as gate:
+            # Hold memory 1's row: both supersessions reach it, then go on together.
+            gate.execute("SELECT id FROM memory.memories WHERE id = 1 FOR UPDATE")
+
+            async def write(name: str, client: Client, text: str) -> None:
+                results[name] = await ok(client, "memory_remember", {"content": text, "kind": "fact"})
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(write, "a", a, "Lives in Berlin, in Kreuzberg")
+                tg.start_soon(write, "b", b, "Lives in Porto, near the river")
+                await _until(
+                    database_url,
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()",
+                    2,
+                )
+                gate.rollback()
+    winners = [r for r in results.values() if r["superseded"] is not None]
+    assert len(winners) == 1 and winners[0]["superseded"]["id"] == 1
+    assert all(r["status"] == "created" for r in results.values())
+    assert count(database_url, "SELECT superseded_by FROM memory.memories WHERE id = 1") == winners[0]["id"]
+    assert count(database_url, "SELECT count(*) FROM memory.memories WHERE valid_to IS NULL") == 2
+    assert count(database_url, "SELECT count(*) FROM memory.audit WHERE action = 'supersede'") == 1

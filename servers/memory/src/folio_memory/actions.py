@@ -182,7 +182,7 @@ async def recall(
     with as_tool_errors():
         filters = service.filters(kind, tags, since)
         hits = await service.store.recall(query.strip(), limit, filters, include_history=include_history)
-    result = fit_to_budget(query, hits, max_tokens)
+    result = fit_to_budget(query, hits, max_tokens, visitor=service.public)
     if not hits:
         result.note = "Nothing stored matches. Try other words, or drop the kind/tags/since filters."
     return result
@@ -215,8 +215,8 @@ async def describe_forget(targets: Annotated[ForgetTargets, Resolve(forget_targe
     if more:
         lines.append(f"- … and {more} more")
     return (
-        f"Forget {len(targets.memories)} memories for good (their text cannot be recovered):\n"
-        + "\n".join(lines)
+        f"Forget {len(targets.memories)} memories for good (their text, vector and index entries are deleted "
+        "and vacuumed at once; no tool, query or backup can bring them back):\n" + "\n".join(lines)
     )
 
 
@@ -234,7 +234,10 @@ async def forget(
     return ForgetResult(
         forgotten=[forgotten_of(m) for m in gone],
         confirmed_by=approved.how,
-        message=f"Forgot {len(gone)} memories; only an audit entry without their content remains.",
+        message=(
+            f"Forgot {len(gone)} memories: their rows were deleted and vacuumed, so no stored row version "
+            "holds their text any more; only an audit entry without their content remains."
+        ),
     )
 
 
@@ -305,26 +308,32 @@ async def consolidate(
 # ------------------------------------------------------------------ resources and prompts
 
 
-def _memory_json(memory: Memory) -> dict[str, Any]:
-    return {
-        **hit_of(memory, 1.0).model_dump(mode="json", exclude={"score", "truncated"}),
+def _memory_json(memory: Memory, *, visitor: bool) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        **hit_of(memory, 1.0, visitor=visitor).model_dump(mode="json", exclude={"score", "truncated"}),
         "public": memory.public,
-        "source": {"client": memory.source_client, "conversation": memory.source_conversation},
         "valid_from": memory.valid_from.isoformat(),
         "valid_to": memory.valid_to.isoformat() if memory.valid_to else None,
+        "embedding_model": memory.embedding_model,
+    }
+    if visitor:  # the content, not its provenance (see folio_memory.present)
+        return shown
+    return shown | {
+        "source": {"client": memory.source_client, "conversation": memory.source_conversation},
         "supersede_reason": memory.supersede_reason,
         "derived_from": memory.derived_from,
         "consolidated_into": memory.consolidated_into,
         "last_accessed": memory.last_accessed_at.isoformat() if memory.last_accessed_at else None,
         "access_count": memory.access_count,
         "reinforced_count": memory.reinforced_count,
-        "embedding_model": memory.embedding_model,
     }
 
 
 async def recent_json(service: MemoryService) -> str:
     memories = await service.store.recent(20, public_only=service.public)
-    return json.dumps([_memory_json(m) for m in memories], indent=2, ensure_ascii=False)
+    return json.dumps(
+        [_memory_json(m, visitor=service.public) for m in memories], indent=2, ensure_ascii=False
+    )
 
 
 async def memory_json(service: MemoryService, memory_id: int) -> str:
@@ -332,7 +341,7 @@ async def memory_json(service: MemoryService, memory_id: int) -> str:
         memory = await service.store.get(memory_id, public_only=service.public)
     except MemoryNotFoundError as exc:
         raise ResourceNotFoundError(f"memory://memories/{memory_id}: {exc}") from exc
-    return json.dumps(_memory_json(memory), indent=2, ensure_ascii=False)
+    return json.dumps(_memory_json(memory, visitor=service.public), indent=2, ensure_ascii=False)
 
 
 async def stats_json(service: MemoryService) -> str:

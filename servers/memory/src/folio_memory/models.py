@@ -74,7 +74,9 @@ class ForgottenItem(BaseModel):
 
 
 class ForgetResult(BaseModel):
-    forgotten: list[ForgottenItem] = Field(description="What was deleted (content is gone for good).")
+    forgotten: list[ForgottenItem] = Field(
+        description="What was deleted and vacuumed (no stored row holds the content)."
+    )
     confirmed_by: str = Field(description="argument (confirm: true), elicitation, or not-needed.")
     message: str
 

@@ -1,4 +1,8 @@
-"""Turning stored memories into tool results: hits, token budgets, previews."""
+"""Turning stored memories into tool results: hits, token budgets, previews.
+
+``visitor=True`` is the public audience's view: the content of public memories, never their
+provenance (which client stored them, in which conversation, why they changed, how often the
+owner used them) nor the ids of the memories they lead to, which may be private."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ if TYPE_CHECKING:
 MIN_TRUNCATED_CHARS = 80
 
 
-def hit_of(memory: Memory, score: float) -> Hit:
+def hit_of(memory: Memory, score: float, *, visitor: bool = False) -> Hit:
     return Hit(
         id=memory.id,
         content=memory.content,
@@ -24,7 +28,7 @@ def hit_of(memory: Memory, score: float) -> Hit:
         importance=round(float(memory.importance), 3),
         created=memory.created_at.isoformat(),
         current=memory.current,
-        superseded_by=memory.superseded_by,
+        superseded_by=None if visitor else memory.superseded_by,
     )
 
 
@@ -45,9 +49,11 @@ def forgotten_of(memory: Memory) -> ForgottenItem:
     return ForgottenItem(id=memory.id, kind=memory.kind, created=memory.created_at.isoformat())
 
 
-def fit_to_budget(query: str, hits: Sequence[RecallHit], max_tokens: int | None) -> RecallResult:
+def fit_to_budget(
+    query: str, hits: Sequence[RecallHit], max_tokens: int | None, *, visitor: bool = False
+) -> RecallResult:
     """The recall result, with hits dropped from the end (or the last one shortened) to fit ``max_tokens``."""
-    all_hits = [hit_of(h.memory, h.score) for h in hits]
+    all_hits = [hit_of(h.memory, h.score, visitor=visitor) for h in hits]
     result = RecallResult(query=query, hits=all_hits)
     if max_tokens is None or estimate_tokens(result.model_dump(mode="json")) <= max_tokens:
         return result

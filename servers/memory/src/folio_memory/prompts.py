@@ -9,12 +9,13 @@ if TYPE_CHECKING:
     from folio_memory.records import Memory, RecallHit
 
 
-def _line(memory: Memory, *, score: float | None = None) -> str:
+def _line(memory: Memory, *, score: float | None = None, visitor: bool = False) -> str:
+    """One memory; for a visitor without provenance (how often it was confirmed, what replaced it)."""
     status = (
         "current"
         if memory.current
         else f"SUPERSEDED by #{memory.superseded_by}"
-        if memory.superseded_by
+        if memory.superseded_by and not visitor
         else "SUPERSEDED"
     )
     details = [
@@ -23,18 +24,18 @@ def _line(memory: Memory, *, score: float | None = None) -> str:
         f"stored {memory.created_at:%Y-%m-%d}",
         status,
     ]
-    if memory.reinforced_count:
+    if memory.reinforced_count and not visitor:
         details.append(f"confirmed {memory.reinforced_count + 1}×")
     if score is not None:
         details.append(f"relevance {score:.2f}")
     return f"- #{memory.id} ({', '.join(details)}): {memory.content}"
 
 
-def reflect(topic: str, hits: Sequence[RecallHit]) -> str:
+def reflect(topic: str, hits: Sequence[RecallHit], *, visitor: bool = False) -> str:
     if not hits:
         listing = "(nothing stored matches this topic)"
     else:
-        listing = "\n".join(_line(h.memory, score=h.score) for h in hits)
+        listing = "\n".join(_line(h.memory, score=h.score, visitor=visitor) for h in hits)
     return f"""Reflect on what you remember about: {topic}
 
 These are the stored memories closest to the topic, most relevant first. Superseded ones are
@@ -49,11 +50,11 @@ Answer in two parts:
 Do not invent anything that is not in the memories above."""
 
 
-def profile_facts(memories: Sequence[Memory]) -> str:
+def profile_facts(memories: Sequence[Memory], *, visitor: bool = False) -> str:
     if not memories:
         listing = "(no facts or preferences are stored yet)"
     else:
-        listing = "\n".join(_line(m) for m in memories)
+        listing = "\n".join(_line(m, visitor=visitor) for m in memories)
     return f"""Here is what is known about the user: their stored facts and preferences (current
 versions only), most important first.
 

@@ -133,7 +133,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         ] = None,
         confirm: Confirm = False,
     ) -> ForgetResult:
-        """Forget memories for good (content deleted, an audit row without content kept); needs confirmation."""
+        """Forget memories for good (deleted and vacuumed; an audit row without content kept); needs confirmation."""
         return await actions.forget(ctx, targets, decision)
 
     @folio.tool(annotations=write_annotations(destructive=False))
@@ -268,14 +268,15 @@ def build_server(settings: FolioSettings) -> FolioServer:
     async def memory_reflect(topic: Annotated[str, Field(description="What to reflect on.")]) -> str:
         """What do I know about a topic, and what is uncertain?"""
         service = await _ready()
-        return prompts.reflect(topic, await actions.reflect_hits(service, topic))
+        return prompts.reflect(topic, await actions.reflect_hits(service, topic), visitor=service.public)
 
     @mcp.prompt()
     async def memory_profile_facts() -> str:
         """Everything stored about the user as facts and preferences, to personalise a conversation."""
         service = await _ready()
         return prompts.profile_facts(
-            await service.store.current_by_kinds(["fact", "preference"], 100, public_only=service.public)
+            await service.store.current_by_kinds(["fact", "preference"], 100, public_only=service.public),
+            visitor=service.public,
         )
 
     return folio

@@ -6,8 +6,8 @@ creates (or forgets) a memory first takes the advisory lock of its *duplicate ke
 content words, :func:`folio_memory.text.duplicate_key`): two texts can only be near-duplicates
 when their content words are equal, so exactly the writes that could reinforce each other wait
 for one another, and every other write runs at once (the partial unique index on the normalised
-content hash of current memories backs this up). A write's statements are pipelined: three
-round trips to the database, none of them while a lock is held by the embedding.
+content hash of current memories backs this up). A write's statements are pipelined (three
+round trips to the database), and the text is embedded before any lock is taken.
 """
 
 from __future__ import annotations
