@@ -21,7 +21,7 @@ from psycopg import sql
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
-from folio_memory import ranking
+from folio_memory import lexicon, ranking
 from folio_memory.errors import AlreadySupersededError, InvalidInputError, MemoryNotFoundError
 from folio_memory.records import (
     Filters,
@@ -51,6 +51,12 @@ so a query made of very common words costs about the same at 100k memories as at
 only some words are looked for among the vector candidates alone, for the same reason."""
 FOCUS_WEIGHT = 1.0
 """Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
+EXPANSION_WEIGHT = 0.5
+"""Weight of the focused query's expansion with related terms (:mod:`folio_memory.lexicon`)."""
+EXPANSION_TERMS = 4
+"""Related terms taken from each lexicon group the focused query names."""
+EXPANSION_IN_FULL_TEXT = True
+"""Whether the related terms also count as partial full-text matches among the vector candidates."""
 _COLUMNS = """id, content, kind, tags, importance, public, source_client, source_conversation, created_at,
     valid_from, valid_to, superseded_by, supersede_reason, derived_from, consolidated_into,
     last_accessed_at, access_count, reinforced_count, embedding_model"""
@@ -222,21 +228,24 @@ class MemoryStore:
     ) -> list[RecallHit]:
         """Hybrid recall: vector and full-text candidates fused by rank, boosted, best first.
 
-        The vector search uses the query blended with its focused form (:func:`focus_query`);
-        the similarity reported with each hit is the memory's cosine similarity to the query as
-        asked (or to ``vector`` when one is given).
+        The vector search uses the query blended with its focused form (:func:`focus_query`) and
+        that form's expansion with related terms (:func:`lexicon.expand`); the related terms also
+        count as partial full-text matches. The similarity reported with each hit is the memory's
+        cosine similarity to the query as asked (or to ``vector`` when one is given).
         """
         focused = focus_query(query)
+        expanded = lexicon.expand(focused, per_group=EXPANSION_TERMS)
         if vector is None:
-            vector, search_vector = await self._query_vectors(query, focused)
+            vector, search_vector = await self._query_vectors([query, focused, expanded])
         else:
             search_vector = vector
+        some = lexicon.words(expanded if EXPANSION_IN_FULL_TEXT and expanded else focused)
         k = max(limit * 3, 30)
         params: dict[str, Any] = {
             "q": search_vector,
             "asked": vector,
             "text": focused,
-            "some": " or ".join(focused.split()),
+            "some": " or ".join(dict.fromkeys(some)) or focused,
             "k": k,
             "kind": filters.kind,
             "tags": list(filters.tags),
@@ -288,18 +297,28 @@ class MemoryStore:
                 )
         return hits
 
-    async def _query_vectors(self, query: str, focused: str) -> tuple[np.ndarray, np.ndarray]:
-        """The query's own vector, and the vector to search with: the query blended with its focus.
+    async def _query_vectors(self, forms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The query's own vector, and the vector to search with: the weighted sum of the query as
+        asked, its focused form and its expansion (``forms``, in that order; "" for a form that is
+        absent or the same as the one before).
 
-        The blend ranks memories by the sum of their similarities to both forms (all vectors have
-        unit length), so one index search serves both.
+        All vectors have unit length, so the sum ranks memories by the weighted sum of their
+        similarities to each form and one index search serves all of them. The forms are embedded
+        in one batch.
         """
+        asked_text = forms[0]
+        texts = [asked_text] + [f for f in forms[1:] if f and f.strip() != asked_text.strip()]
+        weights = [1.0] + [
+            w for f, w in zip(forms[1:], (FOCUS_WEIGHT, EXPANSION_WEIGHT), strict=True)
+            if f and f.strip() != asked_text.strip()
+        ]
 
         def embed() -> tuple[np.ndarray, np.ndarray]:
-            asked = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-            if focused == query.strip():
+            vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+            asked = vectors[0]
+            if len(texts) == 1:
                 return asked, asked
-            blended = asked + FOCUS_WEIGHT * np.asarray(self.embedder.embed_query(focused), dtype=np.float32)
+            blended = np.asarray(weights, dtype=np.float32) @ vectors
             return asked, np.asarray(blended / max(float(np.linalg.norm(blended)), 1e-12), dtype=np.float32)
 
         return await anyio.to_thread.run_sync(embed)
