@@ -51,7 +51,7 @@ so a query made of very common words costs about the same at 100k memories as at
 only some words are looked for among the vector candidates alone, for the same reason."""
 FOCUS_WEIGHT = 1.0
 """Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
-EXPANSION_WEIGHT = 0.5
+EXPANSION_WEIGHT = 0.75
 """Weight of the focused query's expansion with related terms (:mod:`folio_memory.lexicon`)."""
 EXPANSION_TERMS = 4
 """Related terms taken from each lexicon group the focused query names."""
