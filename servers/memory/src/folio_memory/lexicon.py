@@ -244,14 +244,37 @@ GROUPS: tuple[str, ...] = (
 
 _WORD = re.compile(r"[\w'’]+(?:-[\w'’]+)*", re.UNICODE)
 _INFLECTIONS = ("ies", "ied", "ings", "ing", "ed", "es", "s")
-_DERIVATIONS = tuple(
-    sorted(
-        "ational ations ation ators ator ate at ments ment ences ence ances ance abilities ability "
-        "able ible ities ity ness ically ical ic ions ion ly e y".split(),
-        key=len,
-        reverse=True,
-    )
+_DERIVATIONS = (
+    "abilities",
+    "ational",
+    "ability",
+    "ically",
+    "ations",
+    "ation",
+    "ators",
+    "ments",
+    "ences",
+    "ances",
+    "ities",
+    "ator",
+    "ment",
+    "ence",
+    "ance",
+    "able",
+    "ible",
+    "ness",
+    "ical",
+    "ions",
+    "ate",
+    "ity",
+    "ion",
+    "at",
+    "ic",
+    "ly",
+    "e",
+    "y",
 )
+"""Derivational endings, longest first (one is removed, after the inflection)."""
 _MIN_STEM = 3
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import numpy as np
@@ -201,6 +201,7 @@ class MemoryStore:
                )
                SELECT {cols}, sem.r AS sem_rank, coalesce(fts.r, part.r) AS fts_rank,
                       fts.r IS NULL AS fts_partial, 1 - ({mdist}) AS similarity, sem.closeness,
+                      1 - ({ndist}) AS near,
                       now() AS now
                FROM sem FULL JOIN fts USING (id) LEFT JOIN part USING (id)
                    JOIN memory.memories m USING (id)"""
@@ -211,6 +212,7 @@ class MemoryStore:
             order=order,
             cols=sql.SQL(", ").join(sql.SQL("m.") + sql.SQL(c.strip()) for c in _COLUMNS.split(",")),
             mdist=self.space.distance("m", param="asked"),
+            ndist=self.space.distance("m", param="near"),
         )
         return composed
 
@@ -235,15 +237,18 @@ class MemoryStore:
         """
         focused = focus_query(query)
         expanded = lexicon.expand(focused, per_group=EXPANSION_TERMS)
-        if vector is None:
-            vector, search_vector = await self._query_vectors([query, focused, expanded])
-        else:
-            search_vector = vector
+        vectors = (
+            await self._query_vectors(query, focused, expanded)
+            if vector is None
+            else QueryVectors(vector, vector, vector)
+        )
+        vector = vectors.asked
         some = lexicon.words(expanded if EXPANSION_IN_FULL_TEXT and expanded else focused)
         k = max(limit * 3, 30)
         params: dict[str, Any] = {
-            "q": search_vector,
-            "asked": vector,
+            "q": vectors.search,
+            "asked": vectors.asked,
+            "near": vectors.near,
             "text": focused,
             "some": " or ".join(dict.fromkeys(some)) or focused,
             "k": k,
@@ -274,7 +279,7 @@ class MemoryStore:
                     created_at=r["created_at"],
                     current=r["valid_to"] is None,
                     superseded_by=r["superseded_by"],
-                    similarity=max(float(r["similarity"]), float(r["closeness"] or 0.0)),
+                    similarity=max(float(r["similarity"]), float(r["near"]), float(r["closeness"] or 0.0)),
                 )
                 for r in rows
             ]
@@ -297,29 +302,23 @@ class MemoryStore:
                 )
         return hits
 
-    async def _query_vectors(self, forms: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The query's own vector, and the vector to search with: the weighted sum of the query as
-        asked, its focused form and its expansion (``forms``, in that order; "" for a form that is
-        absent or the same as the one before).
+    async def _query_vectors(self, query: str, focused: str, expanded: str) -> QueryVectors:
+        """The query's vectors, its three forms embedded in one batch (see :class:`QueryVectors`).
 
-        All vectors have unit length, so the sum ranks memories by the weighted sum of their
-        similarities to each form and one index search serves all of them. The forms are embedded
-        in one batch.
+        All vectors have unit length, so a weighted sum ranks memories by the weighted sum of their
+        similarities to each form, and one index search serves all of them.
         """
-        asked_text = forms[0]
-        texts = [asked_text] + [f for f in forms[1:] if f and f.strip() != asked_text.strip()]
-        weights = [1.0] + [
-            w for f, w in zip(forms[1:], (FOCUS_WEIGHT, EXPANSION_WEIGHT), strict=True)
-            if f and f.strip() != asked_text.strip()
+        forms = [(query, 1.0)] + [
+            (text, weight)
+            for text, weight in ((focused, FOCUS_WEIGHT), (expanded, EXPANSION_WEIGHT))
+            if text and text != query.strip()
         ]
 
-        def embed() -> tuple[np.ndarray, np.ndarray]:
-            vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
-            asked = vectors[0]
-            if len(texts) == 1:
-                return asked, asked
-            blended = np.asarray(weights, dtype=np.float32) @ vectors
-            return asked, np.asarray(blended / max(float(np.linalg.norm(blended)), 1e-12), dtype=np.float32)
+        def embed() -> QueryVectors:
+            vectors = np.asarray(self.embedder.embed_documents([t for t, _ in forms]), dtype=np.float32)
+            weights = np.asarray([w for _, w in forms], dtype=np.float32)
+            near = _unit(weights[:2] @ vectors[:2])
+            return QueryVectors(vectors[0], near, _unit(weights @ vectors))
 
         return await anyio.to_thread.run_sync(embed)
 
@@ -789,3 +788,22 @@ def _as_candidate(memory: Memory, similarity: float) -> ranking.Candidate:
         superseded_by=memory.superseded_by,
         similarity=similarity,
     )
+
+
+class QueryVectors(NamedTuple):
+    """A recall query's vectors, each of unit length.
+
+    ``asked``: the query as given (the similarity each hit reports, and the forget threshold).
+    ``near``: the query blended with its focused form, what the similarity floor is judged against
+    together with ``asked`` and ``search`` (related terms a memory does not share must not push it
+    under the floor). ``search``: the query blended with its focused form and its expansion, the
+    vector the index is searched with.
+    """
+
+    asked: np.ndarray
+    near: np.ndarray
+    search: np.ndarray
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return np.asarray(vector / max(float(np.linalg.norm(vector)), 1e-12), dtype=np.float32)
