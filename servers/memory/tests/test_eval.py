@@ -2,13 +2,17 @@
 paraphrased questions, with distractors stored alongside and some facts updated; the current
 version of an updated fact must outrank the superseded one.
 
-Measured with all-MiniLM-L6-v2 (the set sizes make one question 2.3 to 3.6 points):
+Measured with all-MiniLM-L6-v2 (the set sizes make one question 2.1 to 3.6 points). "Focused":
+the query also searched without question words and pronouns, partial full-text matches, floor 0.1.
+"Expanded": the focused query also searched with related terms from the lexicon
+(:mod:`folio_memory.lexicon`, weights chosen on the tuning set only).
 
-| set | before (raw query, AND full text, floor 0.2) | now |
-|---|---|---|
-| ``QUESTIONS`` (original) | 0.893 (25/28) | 0.929 (26/28) |
-| ``TUNING_QUESTIONS`` (tuned on) | 0.902 (37/41) | 0.951 (39/41) |
-| ``HARD_QUESTIONS`` (held out) | 0.795 (35/44), 6 lists shorter than 5 | 0.886 (39/44), none short |
+| set | raw query, AND full text, floor 0.2 | focused | focused + expanded |
+|---|---|---|---|
+| ``QUESTIONS`` (original) | 0.893 (25/28) | 0.929 (26/28) | 0.929 (26/28) |
+| ``TUNING_QUESTIONS`` (tuned on) | 0.902 (37/41) | 0.951 (39/41) | 0.976 (40/41) |
+| ``HARD_QUESTIONS`` (held out) | 0.795 (35/44), 6 lists short | 0.886 (39/44) | 0.932 (41/44) |
+| ``HELDOUT_2`` (held out, written after the lexicon was frozen) | – | 0.854 (41/48) | 0.896 (43/48) |
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from folio_memory.vectors import VectorSpace, claim_embedder, ensure_vector_inde
 from .eval_persona import (
     DISTRACTORS,
     HARD_QUESTIONS,
+    HELDOUT_2,
     MEMORIES,
     QUESTIONS,
     TUNING_QUESTIONS,
@@ -39,13 +44,14 @@ from .test_server import call, client
 
 pytestmark = pytest.mark.anyio
 
-# Each floor lies above the recall@5 measured before query focusing, partial full-text matches and
-# the lower similarity floor, and at or below what is measured now (see the table above).
-RECALL_AT_5_MIN = {"original": 0.92, "tuning": 0.92, "held_out": 0.84}
+# Each floor lies just below the recall@5 measured now (see the table above); on the tuning and
+# both held-out sets that is above what was measured without query expansion.
+RECALL_AT_5_MIN = {"original": 0.92, "tuning": 0.97, "held_out": 0.93, "held_out_2": 0.89}
 QUESTION_SETS: dict[str, list[Question]] = {
     "original": QUESTIONS,
     "tuning": TUNING_QUESTIONS,
     "held_out": HARD_QUESTIONS,
+    "held_out_2": HELDOUT_2,
 }
 
 
@@ -124,7 +130,7 @@ async def test_every_question_gets_as_many_hits_as_it_asks_for(store: MemoryStor
 
 async def test_current_fact_outranks_the_superseded_one_with_history(store: MemoryStore) -> None:
     ids, old = await load_persona(store)
-    questions = [q for q in QUESTIONS + TUNING_QUESTIONS + HARD_QUESTIONS if q[1] in UPDATES]
+    questions = [q for q in QUESTIONS + TUNING_QUESTIONS + HARD_QUESTIONS + HELDOUT_2 if q[1] in UPDATES]
     assert len(questions) >= 10
     for question, key in questions:
         assert isinstance(key, str)
@@ -146,6 +152,20 @@ async def test_updated_facts_are_found_by_their_current_version(store: MemorySto
         assert isinstance(key, str)
         hits = await store.recall(question, 10, include_history=True)
         assert ids[key] in [h.memory.id for h in hits], (question, [h.memory.content for h in hits])
+
+
+async def test_reported_similarity_is_to_the_question_as_asked(
+    store: MemoryStore, embedder: Embedder
+) -> None:
+    # The search vector blends the question with its focused and expanded forms; the similarity a
+    # hit reports (and the forget threshold uses) stays the cosine to the question itself.
+    await load_persona(store)
+    question = "how does she like to communicate?"
+    hits = await store.recall(question, 5, touch=False)
+    asked = embedder.embed_query(question)
+    for hit in hits:
+        own = float(embedder.embed_documents([hit.memory.content])[0] @ asked)
+        assert hit.similarity == pytest.approx(own, abs=1e-3), hit.memory.content
 
 
 async def test_a_question_worded_like_the_old_fact_finds_the_new_one(store: MemoryStore) -> None:
@@ -176,3 +196,30 @@ async def test_memory_recall_answers_a_third_person_question_with_a_full_list(
     contents = [h["content"] for h in parent["hits"]]
     assert len(contents) == 5
     assert memories[0][1] in contents[:3]
+
+
+async def test_memory_recall_finds_the_communication_preference_for_a_paraphrase(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    # The question from the report: it shares no content word with the memory that answers it.
+    answer = "Prefers async written updates over meetings"
+    distractors = [
+        ("preference", "Her favourite programming language is Go; she finds Java too verbose."),
+        ("fact", "Speaks Portuguese and English fluently and is learning Spanish on Duolingo."),
+        ("preference", "Listens to jazz, mostly Bill Evans, while coding."),
+        ("preference", "Likes science fiction, especially Ursula K. Le Guin and Ted Chiang."),
+        ("fact", "Maya lives in Lisbon, in the Alfama neighbourhood."),
+        ("preference", "Drinks her coffee black, no sugar, usually a double espresso."),
+        ("fact", "Has a grey cat called Pixel who knocks things off the desk during calls."),
+        ("fact", "Training for the Lisbon half marathon in March; runs four times a week."),
+        ("note", "Slack's huddle feature starts an audio call in a channel."),
+        ("preference", "Her favourite dish is mushroom risotto; dislikes coriander."),
+    ]
+    async with client(make_settings()) as c:
+        for kind, content in distractors:
+            await call(c, "memory_remember", {"content": content, "kind": kind})
+        await call(c, "memory_remember", {"content": answer, "kind": "preference"})
+        result = await call(c, "memory_recall", {"query": "how does she like to communicate?", "limit": 5})
+    contents = [h["content"] for h in result["hits"]]
+    assert len(contents) == 5
+    assert answer in contents

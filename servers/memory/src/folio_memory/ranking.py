@@ -52,7 +52,8 @@ class Candidate:
     current: bool
     superseded_by: int | None = None
     similarity: float = 1.0
-    """The closer of the memory's cosine similarities to the query as asked and to the search vector."""
+    """The highest of the memory's cosine similarities to the query as asked, to the query blended
+    with its focused form, and to the search vector (which adds the expansion with related terms)."""
     fts_partial: bool = False
     """The full-text match has only some of the query's words."""
 

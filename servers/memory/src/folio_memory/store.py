@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import numpy as np
@@ -24,7 +24,7 @@ from psycopg import sql
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
-from folio_memory import ranking
+from folio_memory import lexicon, ranking
 from folio_memory.batching import EmbeddingBatcher
 from folio_memory.errors import AlreadySupersededError, InvalidInputError, MemoryNotFoundError
 from folio_memory.records import (
@@ -58,6 +58,12 @@ so a query made of very common words costs about the same at 100k memories as at
 only some words are looked for among the vector candidates alone, for the same reason."""
 FOCUS_WEIGHT = 1.0
 """Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
+EXPANSION_WEIGHT = 0.75
+"""Weight of the focused query's expansion with related terms (:mod:`folio_memory.lexicon`)."""
+EXPANSION_TERMS = 4
+"""Related terms taken from each lexicon group the focused query names."""
+EXPANSION_IN_FULL_TEXT = True
+"""Whether the related terms also count as partial full-text matches among the vector candidates."""
 _COLUMNS = """id, content, kind, tags, importance, public, source_client, source_conversation, created_at,
     valid_from, valid_to, superseded_by, supersede_reason, derived_from, consolidated_into,
     last_accessed_at, access_count, reinforced_count, embedding_model"""
@@ -231,6 +237,7 @@ class MemoryStore:
                )
                SELECT {cols}, sem.r AS sem_rank, coalesce(fts.r, part.r) AS fts_rank,
                       fts.r IS NULL AS fts_partial, 1 - ({mdist}) AS similarity, sem.closeness,
+                      1 - ({ndist}) AS near,
                       now() AS now
                FROM sem FULL JOIN fts USING (id) LEFT JOIN part USING (id)
                    JOIN memory.memories m USING (id)"""
@@ -241,6 +248,7 @@ class MemoryStore:
             order=order,
             cols=sql.SQL(", ").join(sql.SQL("m.") + sql.SQL(c.strip()) for c in _COLUMNS.split(",")),
             mdist=self.space.distance("m", param="asked"),
+            ndist=self.space.distance("m", param="near"),
         )
         return composed
 
@@ -258,21 +266,27 @@ class MemoryStore:
     ) -> list[RecallHit]:
         """Hybrid recall: vector and full-text candidates fused by rank, boosted, best first.
 
-        The vector search uses the query blended with its focused form (:func:`focus_query`);
-        the similarity reported with each hit is the memory's cosine similarity to the query as
-        asked (or to ``vector`` when one is given).
+        The vector search uses the query blended with its focused form (:func:`focus_query`) and
+        that form's expansion with related terms (:func:`lexicon.expand`); the related terms also
+        count as partial full-text matches. The similarity reported with each hit is the memory's
+        cosine similarity to the query as asked (or to ``vector`` when one is given).
         """
         focused = focus_query(query)
-        if vector is None:
-            vector, search_vector = await self._query_vectors(query, focused)
-        else:
-            search_vector = vector
+        expanded = lexicon.expand(focused, per_group=EXPANSION_TERMS)
+        vectors = (
+            await self._query_vectors(query, focused, expanded)
+            if vector is None
+            else QueryVectors(vector, vector, vector)
+        )
+        vector = vectors.asked
+        some = lexicon.words(expanded if EXPANSION_IN_FULL_TEXT and expanded else focused)
         k = max(limit * 3, 30)
         params: dict[str, Any] = {
-            "q": search_vector,
-            "asked": vector,
+            "q": vectors.search,
+            "asked": vectors.asked,
+            "near": vectors.near,
             "text": focused,
-            "some": " or ".join(focused.split()),
+            "some": " or ".join(dict.fromkeys(some)) or focused,
             "k": k,
             "kind": filters.kind,
             "tags": list(filters.tags),
@@ -301,7 +315,7 @@ class MemoryStore:
                     created_at=r["created_at"],
                     current=r["valid_to"] is None,
                     superseded_by=r["superseded_by"],
-                    similarity=max(float(r["similarity"]), float(r["closeness"] or 0.0)),
+                    similarity=max(float(r["similarity"]), float(r["near"]), float(r["closeness"] or 0.0)),
                 )
                 for r in rows
             ]
@@ -324,19 +338,23 @@ class MemoryStore:
                 )
         return hits
 
-    async def _query_vectors(self, query: str, focused: str) -> tuple[np.ndarray, np.ndarray]:
-        """The query's own vector, and the vector to search with: the query blended with its focus.
+    async def _query_vectors(self, query: str, focused: str, expanded: str) -> QueryVectors:
+        """The query's vectors, its three forms embedded in one batch (see :class:`QueryVectors`).
 
-        The blend ranks memories by the sum of their similarities to both forms (all vectors have
-        unit length), so one index search serves both.
+        All vectors have unit length, so a weighted sum ranks memories by the weighted sum of their
+        similarities to each form, and one index search serves all of them.
         """
+        forms = [(query, 1.0)] + [
+            (text, weight)
+            for text, weight in ((focused, FOCUS_WEIGHT), (expanded, EXPANSION_WEIGHT))
+            if text and text != query.strip()
+        ]
 
-        def embed() -> tuple[np.ndarray, np.ndarray]:
-            asked = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-            if focused == query.strip():
-                return asked, asked
-            blended = asked + FOCUS_WEIGHT * np.asarray(self.embedder.embed_query(focused), dtype=np.float32)
-            return asked, np.asarray(blended / max(float(np.linalg.norm(blended)), 1e-12), dtype=np.float32)
+        def embed() -> QueryVectors:
+            vectors = np.asarray(self.embedder.embed_documents([t for t, _ in forms]), dtype=np.float32)
+            weights = np.asarray([w for _, w in forms], dtype=np.float32)
+            near = _unit(weights[:2] @ vectors[:2])
+            return QueryVectors(vectors[0], near, _unit(weights @ vectors))
 
         return await anyio.to_thread.run_sync(embed)
 
@@ -822,3 +840,22 @@ def _as_candidate(memory: Memory, similarity: float) -> ranking.Candidate:
         superseded_by=memory.superseded_by,
         similarity=similarity,
     )
+
+
+class QueryVectors(NamedTuple):
+    """A recall query's vectors, each of unit length.
+
+    ``asked``: the query as given (the similarity each hit reports, and the forget threshold).
+    ``near``: the query blended with its focused form, what the similarity floor is judged against
+    together with ``asked`` and ``search`` (related terms a memory does not share must not push it
+    under the floor). ``search``: the query blended with its focused form and its expansion, the
+    vector the index is searched with.
+    """
+
+    asked: np.ndarray
+    near: np.ndarray
+    search: np.ndarray
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return np.asarray(vector / max(float(np.linalg.norm(vector)), 1e-12), dtype=np.float32)
