@@ -21,9 +21,11 @@ from folio_core.testing import SAMPLE_PORTFOLIO, tool_text
 from folio_orchestrator.agent import AgentEvent, ToolCallFinished, ToolCallStarted
 from folio_orchestrator.chat import ChatHost, ChatOptions
 from folio_orchestrator.config import FleetConfig
-from folio_orchestrator.forms import ScriptedFormIO
+from folio_orchestrator.forms import CTRL_C, ScriptedFormIO
 from folio_orchestrator.history import History
 from folio_orchestrator.llm import FunctionModel, Message, ModelRequest, ToolResultPart, tool_call
+from folio_orchestrator.relay import TerminalSamplingReviewer
+from folio_orchestrator.ui.console import Console
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -429,3 +431,73 @@ async def test_cancelling_a_turn_cancels_the_call_in_the_server_and_the_history_
         ("slow", "echo", "ok"),
         ("slow", "hang", "cancelled"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("tool", "prompt"),
+    [
+        ("everything__trigger-sampling-request", "[a]pprove, [e]dit the last message, [d]eny? "),
+        ("everything__trigger-elicitation-request", "name> "),
+    ],
+)
+async def test_ctrl_c_at_a_servers_question_cancels_the_turn_and_keeps_the_conversation_valid(
+    fleet_config: MakeConfig, db_settings: FolioSettings, peers: Any, tool: str, prompt: str
+) -> None:
+    config = fleet_config({"everything": peers.everything(sampling={"policy": "ask"})})
+
+    def script(messages: list[Message], request: ModelRequest) -> Any:
+        if is_sampling(request):
+            raise AssertionError("the person pressed Ctrl-C: nothing may be sampled")
+        if messages[-1].role == "user":
+            return tool_call(tool, {"prompt": "hi"} if "sampling" in tool else {})
+        raise AssertionError("the turn was cancelled: the model is not asked to go on")
+
+    console = Console()
+    io = ScriptedFormIO([CTRL_C], console=console)
+    options = ChatOptions(
+        model=FunctionModel(script),
+        io=io,
+        interactive=True,
+        reviewer=TerminalSamplingReviewer(io),
+        console=console,
+    )
+    with anyio.fail_after(90):
+        async with ChatHost(config, db_settings, options).running() as host:
+            agent = await host.new_conversation()
+            result = await host.turn("Ask me something")
+            assert host.history is not None and agent.conversation is not None
+            stored = await host.history.messages(agent.conversation)
+            calls = await host.history.tool_calls(agent.conversation)
+
+    assert result.stopped == "cancelled"
+    assert [p for p, _ in io.prompts] == [prompt]  # asked once; Ctrl-C there stopped the turn
+    assert [m.role for m in agent.messages] == ["user", "assistant", "tool"]
+    assert [r.content for r in agent.messages[2].results] == ["cancelled by the user"]
+    assert [Message.model_validate(m.content) for m in stored] == agent.messages
+    assert [(c.tool, c.outcome) for c in calls] == [(tool.split("__")[1], "cancelled")]
+
+
+async def test_a_model_chosen_after_start_answers_the_next_turn_and_the_servers_sampling(
+    fleet_config: MakeConfig, db_settings: FolioSettings, peers: Any
+) -> None:
+    config = fleet_config({"everything": peers.everything(sampling={"policy": "auto"})})
+    sampled: list[str] = []
+
+    def script(messages: list[Message], request: ModelRequest) -> Any:
+        if is_sampling(request):
+            sampled.append(messages[-1].text)
+            return "sampled by the new model"
+        if messages[-1].role == "user":
+            return tool_call("everything__trigger-sampling-request", {"prompt": "Greet Ines"})
+        return "The server said: " + messages[-1].results[0].content
+
+    with anyio.fail_after(90):
+        async with ChatHost(config, db_settings, ChatOptions(model=None)).running() as host:
+            assert host.agent is None and host.relay.models is None
+            await host.use_model(FunctionModel(script, model_name="later"))
+            result = await host.turn("Ask server-everything to sample")
+            assert host.history is not None
+            (conversation,) = await host.history.conversations(5)
+
+    assert result.stopped == "answered" and "sampled by the new model" in result.text
+    assert len(sampled) == 1 and conversation.model == "function:later"

@@ -7,8 +7,10 @@ and a fleet file written here; the terminal tests run it in a pseudo-terminal (p
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +30,24 @@ FOLIO = Path(sys.executable).parent / "folio"
 RESUME = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text(encoding="utf-8"))
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _helper(name: str) -> Any:
+    path = Path(__file__).resolve().parent / "helpers" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_chat_cli_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ScriptedOpenAI = _helper("scripted_openai").ScriptedOpenAI
+
+
+def summary_lines(answer: str) -> dict[str, str]:
+    """The test model's answer: one line per tool, ``- `name` ✓ `result```."""
+    found = re.findall(r"^- `([^`]+)` (✓|✗ error:) `(.*)`$", answer, re.MULTILINE)
+    return {name: ("error: " if mark != "✓" else "") + text for name, mark, text in found}
 
 
 @pytest.fixture
@@ -70,7 +90,7 @@ def spawn(args: list[str], env: dict[str, str], cwd: Path) -> pexpect.spawn:
         env={**env, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"},
         cwd=str(cwd),
         encoding="utf-8",
-        timeout=30,
+        timeout=90,  # a safety net for a loaded machine; every wait is for a line on the terminal
         dimensions=(50, 200),
     )
 
@@ -86,8 +106,10 @@ def test_ask_answers_with_tool_calls_and_history_and_usage_show_the_rows(
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["stopped"] == "answered" and answer["steps"] == 2 and answer["error"] is None
-    summary = json.loads(answer["answer"])  # the test model answers with what each tool returned
-    assert RESUME["basics"]["name"] in summary["profile__profile_get"]
+    summary = summary_lines(answer["answer"])  # the test model answers with what each tool returned
+    assert summary["profile__profile_get"].startswith('{"version":1,"section":null,"content":{')
+    assert summary["time__get_current_time"].startswith("error: ")
+    assert "Skipped" not in answer["answer"]  # a visitor's fleet has only read-only tools
     assert RESUME["basics"]["email"] not in answer["answer"]  # a visitor's twin
     calls = {(c["server"], c["tool"]): c for c in answer["tool_calls"]}
     assert set(calls) == {
@@ -117,6 +139,9 @@ def test_ask_answers_with_tool_calls_and_history_and_usage_show_the_rows(
     assert [role for role, _ in stored["messages"]] == ["user", "assistant", "tool", "assistant"]
     assert stored["messages"][0][1]["content"][0]["text"] == "Who are you?"
     assert stored["messages"][-1][1]["content"][0]["text"] == answer["answer"]
+    get_id = next(c["call_id"] for c in answer["tool_calls"] if c["tool"] == "profile_get")
+    (got,) = [r["content"] for r in stored["messages"][2][1]["content"] if r["call_id"] == get_id]
+    assert RESUME["basics"]["name"] in got  # the model saw the whole résumé; its answer shows the start
     assert stored["tool_calls"] == answer["tool_calls"]
 
     text = folio("history", "show", conversation[:8])
@@ -132,6 +157,46 @@ def test_ask_answers_with_tool_calls_and_history_and_usage_show_the_rows(
     assert by_model["output_tokens"] == sum(u["output_tokens"] for u in answer["usage"])
     assert [(r["key"], r["requests"]) for r in report["by_server"]] == [("chat", 2)]
     assert len(report["by_day"]) == 1
+
+
+def test_the_offline_model_never_writes_and_says_which_tools_it_skipped(
+    folio: Run, fleet_file: Callable[..., Path]
+) -> None:
+    fleet = str(fleet_file({"profile": {"command": "folio-profile"}}))
+    before = folio("--fleet", fleet, "call", "profile__profile_history", "{}", "--json")
+    assert before.returncode == 0, before.stderr
+    asked = folio(
+        "--fleet", fleet, "ask", "--json", "--model", "test", "Who are you?", FOLIO_AUDIENCE="owner"
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    called = {c["tool"] for c in answer["tool_calls"]}
+    assert called == {"profile_get", "profile_history", "profile_match_job", "profile_search"}
+    assert (
+        "Skipped 2 tool(s) not annotated read-only, because the test model never changes your data"
+        in (answer["answer"])
+    )
+    assert (
+        "`profile__profile_update`" in answer["answer"] and "`profile__profile_rollback`" in answer["answer"]
+    )
+    after = folio("--fleet", fleet, "call", "profile__profile_history", "{}", "--json")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout) == json.loads(before.stdout)  # no new version of the résumé
+
+
+def test_model_switches_to_the_next_turn_even_from_no_model(
+    folio: Run, fleet_file: Callable[..., Path], peers: Any
+) -> None:
+    fleet = str(fleet_file({"time": peers.time()}))
+    typed = "\n".join(["What time is it?", "/model test", "What time is it now?", "/model", "/exit"])
+    done = folio("--fleet", fleet, "chat", input=typed + "\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("No language model is configured") == 2  # at start, and the first question
+    assert "model: test" in done.stdout
+    assert "→ time__get_current_time" in done.stdout  # the second question went to the test model
+    assert "Offline test model: I called 2 read-only tool(s) once each." in done.stdout
+    listed = json.loads(folio("history", "list", "--json").stdout)
+    assert [(c["model"], c["messages"], c["title"]) for c in listed] == [("test", 4, "What time is it now?")]
 
 
 def test_chat_without_a_model_says_how_to_configure_one_and_slash_commands_work(
@@ -297,3 +362,78 @@ def _processes_with_home(home: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_streamed_tokens_appear_as_they_arrive_and_the_line_is_styled_when_complete(
+    folio_env: dict[str, str], fleet_file: Callable[..., Path], peers: Any, tmp_path: Path
+) -> None:
+    fleet = str(fleet_file({"time": peers.time()}))
+    words = ["Streaming ", "**one** ", "word ", "at ", "a ", "time.\n", "Then ", "done."]
+    with ScriptedOpenAI([words]) as llm:
+        # a local fake provider: real requests are allowed, and they reach only this test's server
+        env = {**folio_env, "FOLIO_ALLOW_MODEL_REQUESTS": "1"}
+        child = spawn(["--fleet", fleet, "chat", "--model", f"openai:scripted@{llm.base_url}"], env, tmp_path)
+        try:
+            child.expect_exact("you ›")
+            child.sendline("Tell me something")
+            for word in words:
+                # the word is on the screen while the server still holds back the next one
+                if word.endswith("\n"):  # the first line ended: redrawn in place, styled
+                    child.expect_exact("\r\x1b[JStreaming \x1b[1mone\x1b[0m word at a time.\r\n")
+                else:
+                    child.expect_exact(word)
+                llm.release()
+            child.expect_exact("\r\x1b[JThen done.\r\n")
+            child.expect_exact("you ›")
+            child.sendeof()
+            child.expect(pexpect.EOF, timeout=30)
+        finally:
+            child.close(force=True)
+    (request,) = llm.requests
+    assert request["messages"][-1] == {"role": "user", "content": "Tell me something"}
+
+
+def test_ctrl_c_at_a_sampling_question_cancels_the_turn_and_the_question_is_shown_alone(
+    folio_env: dict[str, str], fleet_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    # the test model calls every read-only tool: profile_match_job asks for a sample (policy ask)
+    fleet = str(
+        fleet_file({"profile": {"command": "folio-profile", "folio": {"sampling": {"policy": "ask"}}}})
+    )
+    child = spawn(["--fleet", fleet, "chat", "--model", "test"], folio_env, tmp_path)
+    try:
+        child.expect_exact("model: test · conversation ")
+        conversation = child.readline().strip()
+        child.expect_exact("you ›")
+        child.sendline("Run your tools")
+        child.expect_exact("profile asks the model (test) for up to 500 tokens")
+        child.expect_exact("[a]pprove, [e]dit the last message, [d]eny?")
+        question = child.before
+        assert "✓" not in question and "→" not in question  # no tool line inside the question
+        child.sendintr()
+        child.expect_exact("(cancelled)")
+        child.expect_exact("you ›")
+        shown = child.before
+        assert "[a]pprove" not in shown  # asked once, and only once
+        child.sendline("/exit")
+        child.expect(pexpect.EOF, timeout=30)
+        child.close()
+        assert child.exitstatus == 0, child.before
+    finally:
+        child.close(force=True)
+
+    shown_history = subprocess.run(
+        [str(FOLIO), "history", "show", conversation, "--json"],
+        capture_output=True,
+        text=True,
+        env=folio_env,
+        timeout=60,
+        check=True,
+    )
+    stored = json.loads(shown_history.stdout)
+    messages = stored["messages"]
+    assert [role for role, _ in messages] == ["user", "assistant", "tool"]  # no answer: the turn stopped
+    calls = {c["id"] for c in messages[1][1]["content"] if c["type"] == "tool_call"}
+    assert {r["call_id"] for r in messages[2][1]["content"]} == calls  # every call has a result
+    outcomes = {c["tool"]: c["outcome"] for c in stored["tool_calls"]}
+    assert outcomes["profile_match_job"] == "cancelled"

@@ -40,6 +40,7 @@ from folio_orchestrator.forms import (
     run_url_request,
     secret_reason,
 )
+from folio_orchestrator.ui.console import Console
 
 pytestmark = pytest.mark.anyio
 
@@ -761,6 +762,36 @@ async def test_forms_from_two_servers_asking_at_once_are_shown_one_after_the_oth
     assert sorted(str(r.content["a"]) for r in results.values() if r.content) == ["1", "3"]
     assert {r.content["b"] for r in results.values() if r.content} == {"2", "4"}
     assert [p for p, _ in io.prompts] == ["a> ", "b> ", "send? [a/e/d/c]> "] * 2
+
+
+async def test_ctrl_c_at_one_form_stops_the_turn_and_dismisses_the_forms_waiting_behind_it() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    console = Console()
+    io = ScriptedFormIO([CTRL_C], console=console)  # only one answer: a second form would run out
+    stopped: list[str] = []
+    results: dict[str, types.ElicitResult] = {}
+
+    async def ask(server: str) -> None:
+        results[server] = await handle_elicitation(
+            form_params(schema), server=server, io=io, interactive=True, policy="decline"
+        )
+
+    with console.on_interrupt(lambda: stopped.append("turn")), anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ask, "first")
+            tg.start_soon(ask, "second")
+
+    assert stopped == ["turn"]
+    assert [p for p, _ in io.prompts] == ["a> "]  # the second form was never shown
+    assert results["first"].action == "cancel" and results["second"].action == "cancel"
+    assert results["second"].meta is not None
+    assert "stopped the turn" in results["second"].meta[REASON_META_KEY]
+    # later questions (a new turn) are asked again
+    later = ScriptedFormIO(["x", "a"], console=console)
+    again = await handle_elicitation(
+        form_params(schema), server="third", io=later, interactive=True, policy="decline"
+    )
+    assert again.action == "accept" and again.content == {"a": "x"}
 
 
 # --- a real terminal (pseudo-terminal, prompt_toolkit) ---------------------------------------

@@ -154,7 +154,7 @@ async def bench(settings: FolioSettings, directory: Path, turns: int, chunks: in
             bare_times += await timed_turns(without_history, turn_model, per_chunk)
 
         text_model = TimedModel(answer_at_once, model_name="instant-text")
-        host.options.model = text_model
+        await host.use_model(text_model)
         streaming = await host.new_conversation()
         await first_tokens(streaming, text_model, 10)  # warm-up
         ttft_raw, ttft_own = await first_tokens(streaming, text_model, turns)

@@ -47,7 +47,7 @@ Configure one, then start `folio chat` again:
   export FOLIO_MODEL=openai:llama3.1@http://localhost:11434/v1   # a local OpenAI-compatible server (Ollama …)
 or pass --model. A comma-separated FOLIO_MODEL is a fallback list.
 Meanwhile, `make tour` shows the profile server at work, and `--model test` is an offline model
-that calls every tool once."""
+that calls every read-only tool once."""
 
 
 def configured_model(spec: str | None, env: dict[str, str] | None = None) -> ChatModel | None:

@@ -46,6 +46,7 @@ from folio_orchestrator.llm import (
     ToolSpec,
     estimate_tokens,
 )
+from folio_orchestrator.ui.console import QuestionDismissed
 
 if TYPE_CHECKING:
     from folio_orchestrator.history import History
@@ -349,12 +350,18 @@ class TerminalSamplingReviewer:
         self.io = io
 
     async def review_request(self, request: SamplingRequest) -> SamplingRequest | None:
-        async with self.io.console.question():
-            return await self._review_request(request)
+        try:
+            async with self.io.console.question():
+                return await self._review_request(request)
+        except QuestionDismissed:
+            return None
 
     async def review_answer(self, request: SamplingRequest, answer: Completion) -> bool:
-        async with self.io.console.question():
-            return await self._review_answer(request, answer)
+        try:
+            async with self.io.console.question():
+                return await self._review_answer(request, answer)
+        except QuestionDismissed:
+            return False
 
     async def _review_request(self, request: SamplingRequest) -> SamplingRequest | None:
         io = self.io

@@ -6,23 +6,25 @@ import sys
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
+from mcp.types import ToolAnnotations
 
 mcp = MCPServer("slow", version="0.0.1")
+READ_ONLY = ToolAnnotations(readOnlyHint=True)  # so that the offline test model calls them
 
 
-@mcp.tool()
+@mcp.tool(annotations=READ_ONLY)
 async def echo(text: str) -> str:
     """Return the text."""
     return text
 
 
-@mcp.tool()
+@mcp.tool(annotations=READ_ONLY)
 async def pid() -> int:
     """The server's process id."""
     return os.getpid()
 
 
-@mcp.tool()
+@mcp.tool(annotations=READ_ONLY)
 async def hang(tag: str = "hang") -> str:
     """Never answer; say on stderr when the call is cancelled."""
     try:
@@ -33,7 +35,7 @@ async def hang(tag: str = "hang") -> str:
     return "unreachable"
 
 
-@mcp.tool()
+@mcp.tool(annotations=READ_ONLY)
 async def slow(seconds: float, ctx: Context) -> str:
     """Report progress every 50 ms for ``seconds``, then answer."""
     steps = max(1, int(seconds / 0.05))

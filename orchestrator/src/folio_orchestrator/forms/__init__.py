@@ -13,7 +13,8 @@ A server asks the person for input with a restricted JSON Schema (form mode) or 
   typed without echo.
 * **URL mode**: :func:`run_url_request` shows the link and its domain (never opens it) and waits:
   Enter = done (accept), ``d`` = decline, ``c`` = cancel.
-* **Keys**: at any prompt **Ctrl-C cancels** the request and **Ctrl-D declines** it.
+* **Keys**: at any prompt **Ctrl-C cancels** the request (and, in the chat, the turn that led to
+  it) and **Ctrl-D declines** it. Requests are shown one at a time (the io's console).
 * **No terminal**: :func:`elicit_without_terminal` applies a :data:`NoTerminalPolicy`
   (``$FOLIO_ELICITATION_POLICY``; default ``decline``; ``defaults`` accepts the schema's
   defaults when every required field has one) and says why in ``FormOutcome.reason``, which

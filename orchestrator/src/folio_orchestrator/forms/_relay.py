@@ -14,6 +14,7 @@ from mcp.client.session import ElicitationFnT
 from folio_orchestrator.forms._io import FormIO, TerminalFormIO, clean
 from folio_orchestrator.forms._runner import FormOutcome, run_form, run_url_request
 from folio_orchestrator.forms._schema import FormSchemaError, FormValue, parse_form
+from folio_orchestrator.ui.console import QuestionDismissed
 
 NoTerminalPolicy = Literal["decline", "cancel", "defaults"]
 """What to answer when nobody can be asked: decline, cancel, or accept the schema's defaults
@@ -90,14 +91,17 @@ async def handle_elicitation(
         return _result(elicit_without_terminal(params.requested_schema, policy))
     io = io if io is not None else TerminalFormIO()
     # one person, one keyboard: requests from servers asking at once are shown one after another
-    async with io.console.question():
-        if isinstance(params, types.ElicitRequestURLParams):
-            return _result(await run_url_request(params.message, params.url, server=server, io=io))
-        try:
-            outcome = await run_form(params.message, params.requested_schema, server=server, io=io)
-        except FormSchemaError as e:
-            outcome = FormOutcome("decline", reason=f"declined: this form cannot be shown here: {e}")
-            io.write(f"\n{clean(server)} asked for input with a form Folio cannot show; declined ({e}).")
+    try:
+        async with io.console.question():
+            if isinstance(params, types.ElicitRequestURLParams):
+                return _result(await run_url_request(params.message, params.url, server=server, io=io))
+            try:
+                outcome = await run_form(params.message, params.requested_schema, server=server, io=io)
+            except FormSchemaError as e:
+                outcome = FormOutcome("decline", reason=f"declined: this form cannot be shown here: {e}")
+                io.write(f"\n{clean(server)} asked for input with a form Folio cannot show; declined ({e}).")
+    except QuestionDismissed as e:
+        outcome = FormOutcome("cancel", reason=f"cancelled: {e}")
     return _result(outcome)
 
 

@@ -7,7 +7,7 @@ Forms::
     openai:<model>@<base-url>          openai:llama3.1:8b@http://localhost:11434/v1
                                        key: FOLIO_MODEL_API_KEY if set; a local URL needs none;
                                        a remote URL falls back to OPENAI_API_KEY
-    test                               TestModel (offline; calls each tool once)
+    test                               TestModel (offline; calls each read-only tool once)
     <claude-…> / <gpt-…> / <o3…>       the provider is inferred
 
 A comma-separated list is an ordered fallback list:

@@ -5,7 +5,9 @@ elicitation form). :meth:`Console.question` gives the terminal to one question a
 while a question is open the chat's own output (the streamed answer, the tool progress lines) is
 held back, then shown once the question is answered, so a question is never interleaved with
 anything else. Ctrl-C at a question calls :meth:`Console.interrupt`, which stops what the chat
-registered with :meth:`Console.on_interrupt` (the running turn).
+registered with :meth:`Console.on_interrupt` (the running turn); the questions that were
+waiting for their turn meanwhile are dismissed (:class:`QuestionDismissed`), not asked after the
+turn is gone.
 """
 
 from __future__ import annotations
@@ -17,8 +19,13 @@ from typing import TextIO
 import anyio
 
 
+class QuestionDismissed(Exception):
+    """The person pressed Ctrl-C at another question while this one waited: it is not asked."""
+
+
 class Console:
     def __init__(self) -> None:
+        self._interrupts = 0
         self._lock = anyio.Lock()
         self._open = False
         self._held: list[tuple[TextIO, str]] = []
@@ -31,8 +38,14 @@ class Console:
 
     @asynccontextmanager
     async def question(self) -> AsyncIterator[None]:
-        """The terminal is this question's until the block ends; other questions wait their turn."""
+        """The terminal is this question's until the block ends; other questions wait their turn.
+
+        Raises :class:`QuestionDismissed` when the person interrupted while this one waited.
+        """
+        interrupts = self._interrupts
         async with self._lock:
+            if self._interrupts != interrupts:
+                raise QuestionDismissed("the person stopped the turn that led to this question")
             self._open = True
             try:
                 yield
@@ -66,6 +79,7 @@ class Console:
 
     def interrupt(self) -> bool:
         """The person pressed Ctrl-C at a question; True if that stopped something."""
+        self._interrupts += 1
         handler = self._on_interrupt
         if handler is None:
             return False
