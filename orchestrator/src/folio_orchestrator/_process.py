@@ -77,6 +77,7 @@ class ServerProcess:
         self.closed = anyio.Event()  # the connection is gone: stdout ended or stdin broke
         self.exited = anyio.Event()  # the process has exited and was reaped
         self.stderr_done = anyio.Event()  # stderr reached end of file
+        self._stderr_added = anyio.Event()  # set (and replaced) at each new stderr line
         self._process: anyio.abc.Process | None = None
 
     def stderr_tail(self, lines: int = 10) -> list[str]:
@@ -84,6 +85,13 @@ class ServerProcess:
 
     def _stderr_line(self, line: str) -> None:
         self._stderr.append(line)
+        added, self._stderr_added = self._stderr_added, anyio.Event()
+        added.set()
+
+    async def wait_stderr(self, text: str) -> None:
+        """Return once a line of the stderr tail contains ``text`` (it may be there already)."""
+        while not any(text in line for line in self._stderr):
+            await self._stderr_added.wait()
 
     async def wait_exit_details(self, timeout: float = 0.5) -> None:
         """Give a dying process a moment to be reaped and its last stderr lines to be read."""

@@ -281,6 +281,13 @@ class Supervisor:
         process = self._process or self._last_process
         return process.stderr_tail(lines) if process is not None else []
 
+    async def wait_stderr(self, text: str) -> None:
+        """Wait until the running server writes a stderr line containing ``text``."""
+        process = self._process or self._last_process
+        if process is None:
+            raise ServerUnavailable(self.name, "has not been started")
+        await process.wait_stderr(text)
+
     def status(self) -> ServerStatus:
         process = self._process or self._last_process
         return ServerStatus(
