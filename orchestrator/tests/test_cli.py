@@ -64,7 +64,11 @@ def test_call_prints_structured_results_and_fails_clearly(
     folio_cli: Any, fleet_file: Callable[..., Path], peers: Any
 ) -> None:
     path = fleet_file(
-        {"slow": peers.script("slow_server", timeout=0.5), "noisy": peers.script("garbage_server")}
+        {
+            "slow": peers.script("slow_server"),
+            "hanging": peers.script("slow_server", timeout=0.5),
+            "noisy": peers.script("garbage_server"),
+        }
     )
     echoed = folio_cli("--fleet", str(path), "call", "slow__echo", '{"text": "hé"}')
     assert (echoed.returncode, echoed.stdout) == (0, '{\n  "result": "hé"\n}\n'), echoed.stderr
@@ -79,10 +83,11 @@ def test_call_prints_structured_results_and_fails_clearly(
     assert tool_error.returncode == 1 and tool_error.stdout == ""
     assert "the tool reported an error" in tool_error.stderr
 
-    timeout = folio_cli("--fleet", str(path), "call", "slow__hang", "{}")
+    timeout = folio_cli("--fleet", str(path), "call", "hanging__hang", "{}")
     assert timeout.returncode == 1
     assert (
-        "server 'slow': tools/call 'hang' timed out after 0.5 s (cancelled on the server)" in timeout.stderr
+        "server 'hanging': tools/call 'hang' timed out after 0.5 s (cancelled on the server)"
+        in timeout.stderr
     )
 
     unknown = folio_cli("--fleet", str(path), "call", "slow__ech0", "{}")

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 MakeConfig = Callable[[dict[str, Any]], FleetConfig]
 
 
-async def next_event(events: Any, kind: str, server: str, timeout: float = 10) -> FleetEvent:
+async def next_event(events: Any, kind: str, server: str, timeout: float = 30) -> FleetEvent:
     with anyio.fail_after(timeout):
         async for event in events:
             if event.kind == kind and event.server == server:
@@ -121,19 +121,17 @@ async def test_a_server_killed_mid_call_fails_the_call_at_once_and_is_restarted(
             await progressed.wait()  # the call is in flight on the server
             os.kill(first_pid, signal.SIGKILL)
 
-        with anyio.fail_after(10):
+        with anyio.fail_after(30):  # a safety net: the call is 30 s long, ServerDied must come first
             async with anyio.create_task_group() as tg:
                 tg.start_soon(kill_once_running)
                 with pytest.raises(ServerDied) as died:
-                    await fleet.call_tool("slow__slow", {"seconds": 30}, progress=on_progress)
-                failed_at = time.monotonic()
+                    await fleet.call_tool("slow__slow", {"seconds": 60}, progress=on_progress)
         error = died.value
         assert error.server == "slow" and error.exit_code == -signal.SIGKILL
         assert "killed by SIGKILL during tools/call 'slow'" in str(error)
         assert f"slow server started, pid {first_pid}" in str(error)  # the last lines of its stderr
         # The next call waits for the restart and succeeds.
         result = await fleet.call_tool("slow__pid", {})
-        assert time.monotonic() - failed_at < 10
         assert result.structured_content is not None
         new_pid = result.structured_content["result"]
         assert new_pid != first_pid and new_pid == fleet.supervisors["slow"].pid
@@ -143,10 +141,12 @@ async def test_a_server_killed_mid_call_fails_the_call_at_once_and_is_restarted(
         assert fleet.supervisors["other"].restarts == 0
 
 
-async def test_a_server_that_died_fails_in_flight_calls_within_a_second(
+async def test_a_server_that_died_fails_in_flight_calls_at_once_instead_of_timing_out(
     fleet_config: MakeConfig, settings: FolioSettings, peers: Any
 ) -> None:
-    async with Fleet(fleet_config({"slow": peers.script("slow_server")}), settings) as fleet:
+    # the calls would time out after an hour: failing with ServerDied proves they ended with the server
+    config = fleet_config({"slow": peers.script("slow_server", timeout=3600)})
+    async with Fleet(config, settings) as fleet:
         await fleet.wait_settled(timeout=30)
         pid = fleet.supervisors["slow"].pid
         assert pid is not None
@@ -158,13 +158,12 @@ async def test_a_server_that_died_fails_in_flight_calls_within_a_second(
             except ServerDied as exc:
                 errors.append(exc)
 
-        async with anyio.create_task_group() as tg:
-            for i in range(5):
-                tg.start_soon(hang, f"call {i}")
-            await anyio.wait_all_tasks_blocked()
-            killed_at = time.monotonic()
-            os.kill(pid, signal.SIGKILL)
-        assert time.monotonic() - killed_at < 1.0
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                for i in range(5):
+                    tg.start_soon(hang, f"call {i}")
+                await anyio.wait_all_tasks_blocked()
+                os.kill(pid, signal.SIGKILL)
         assert len(errors) == 5 and all("killed by SIGKILL" in str(e) for e in errors)
 
 
@@ -177,20 +176,18 @@ async def test_a_call_that_never_answers_times_out_and_is_cancelled_on_the_serve
         started = time.monotonic()
         with pytest.raises(CallTimeout) as caught:
             await fleet.call_tool("slow__hang", {"tag": "first"})
-        assert 0.5 <= time.monotonic() - started < 2
+        assert time.monotonic() - started >= 0.5  # not before its timeout
         assert caught.value.server == "slow" and "timed out after 0.5 s" in str(caught.value)
         # A per-call timeout overrides the server's.
         with pytest.raises(CallTimeout, match=r"after 0\.2 s"):
             await fleet.call_tool("slow__hang", {"tag": "second"}, timeout=0.2)
         # The server saw both cancellations (its handler logs them on stderr).
-        with anyio.fail_after(5):
-            while "cancelled: second" not in supervisor.stderr_tail():
-                await anyio.sleep(0.02)
+        with anyio.fail_after(30):
+            await supervisor.wait_stderr("cancelled: second")
         assert "cancelled: first" in supervisor.stderr_tail()
         # The connection is still fine and nothing restarted.
-        assert (await fleet.call_tool("slow__echo", {"text": "still here"})).structured_content == {
-            "result": "still here"
-        }
+        still = await fleet.call_tool("slow__echo", {"text": "still here"}, timeout=30)
+        assert still.structured_content == {"result": "still here"}
         assert supervisor.restarts == 0
 
 
@@ -242,7 +239,7 @@ async def test_a_missing_command_is_reported_by_name(
         {"ghost": {"command": "no-such-mcp-server-xyz", "folio": {"restart": {"max_deaths": 1}}}}
     )
     async with Fleet(config, settings) as fleet:
-        await fleet.wait_settled(timeout=10)
+        await fleet.wait_settled(timeout=30)
         status = fleet.supervisors["ghost"].status()
         assert status.state == ServerState.FAILED
         assert status.reason is not None and "command not found: no-such-mcp-server-xyz" in status.reason
@@ -257,7 +254,7 @@ async def test_a_server_that_never_answers_the_handshake_times_out_at_start(
         "folio": {"start_timeout": 0.5, "restart": {"max_deaths": 1}},
     }
     async with Fleet(fleet_config({"mute": entry}), settings) as fleet:
-        await fleet.wait_settled(timeout=15)
+        await fleet.wait_settled(timeout=30)
         status = fleet.supervisors["mute"].status()
         assert status.state == ServerState.FAILED
         assert status.reason is not None and "did not become ready within 0.5 s" in status.reason
@@ -294,7 +291,7 @@ async def test_a_lazy_server_starts_on_first_use(
         {"lazy": peers.script("slow_server", lazy=True), "off": peers.script("slow_server", enabled=False)}
     )
     async with Fleet(config, settings) as fleet:
-        assert await fleet.wait_settled(timeout=5)
+        assert await fleet.wait_settled(timeout=30)
         assert fleet.supervisors["lazy"].state == ServerState.IDLE and fleet.supervisors["lazy"].pid is None
         assert fleet.tools() == []
         result = await fleet.call_tool("lazy__echo", {"text": "woke up"})
@@ -374,7 +371,7 @@ async def test_a_failed_server_can_be_started_again(
         "folio": {"restart": {"max_deaths": 2}},
     }
     async with Fleet(fleet_config({"flaky": entry}), settings) as fleet:
-        await fleet.wait_settled(timeout=15)
+        await fleet.wait_settled(timeout=30)
         assert fleet.supervisors["flaky"].state == ServerState.FAILED
         flag.touch()
         fleet.start(["flaky"])

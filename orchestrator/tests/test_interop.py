@@ -106,7 +106,7 @@ async def test_progress_and_a_resource_subscription_on_server_everything(
             await fleet.subscribe(uri)
             toggled = await fleet.call_tool("everything__toggle-subscriber-updates", {})
             assert not toggled.is_error
-            with anyio.fail_after(10):
+            with anyio.fail_after(30):
                 async for event in events:
                     if event.kind == "resource_updated":
                         assert (event.server, event.uri) == ("everything", uri)

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import anyio
 import anyio.abc
@@ -29,9 +26,10 @@ import anyio.lowlevel
 import mcp_types as types
 import structlog
 from mcp.client._transport import TransportStreams
-from mcp.client.stdio import get_default_environment
 from mcp.os.posix.utilities import terminate_posix_process_tree
 from mcp.shared.message import SessionMessage
+
+from folio_orchestrator._spawn import ProcessSpec, open_server
 
 log = structlog.get_logger(__name__)
 
@@ -40,16 +38,6 @@ MAX_LINE_BYTES = 64 * 1024 * 1024  # one JSON-RPC message; a tools/list can be l
 _STDERR_LINE_MAX = 4000
 _GRACE = 2.0  # seconds to exit after stdin closes, and again after SIGTERM
 _FLUSH = 0.5  # seconds for the writer to flush accepted messages at shutdown
-
-
-@dataclass(frozen=True)
-class ProcessSpec:
-    """What to run. ``env`` is added to the SDK's minimal inherited environment (HOME, PATH, …)."""
-
-    command: str
-    args: Sequence[str] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-    cwd: Path | None = None
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -67,8 +55,16 @@ def describe_exit(returncode: int | None) -> str:
 class ServerProcess:
     """One run of one server. :meth:`transport` spawns it and is what ``mcp.Client`` enters."""
 
-    def __init__(self, spec: ProcessSpec, *, name: str, stderr_lines: int = STDERR_LINES) -> None:
+    def __init__(
+        self,
+        spec: ProcessSpec,
+        *,
+        name: str,
+        stderr_lines: int = STDERR_LINES,
+        spawned: anyio.abc.Process | None = None,
+    ) -> None:
         self.spec = spec
+        self._spawned = spawned  # already started from ``spec`` (see _spawn.prespawn)
         self.name = name
         self.pid: int | None = None
         self.returncode: int | None = None
@@ -77,6 +73,7 @@ class ServerProcess:
         self.closed = anyio.Event()  # the connection is gone: stdout ended or stdin broke
         self.exited = anyio.Event()  # the process has exited and was reaped
         self.stderr_done = anyio.Event()  # stderr reached end of file
+        self._stderr_added = anyio.Event()  # set (and replaced) at each new stderr line
         self._process: anyio.abc.Process | None = None
 
     def stderr_tail(self, lines: int = 10) -> list[str]:
@@ -84,6 +81,13 @@ class ServerProcess:
 
     def _stderr_line(self, line: str) -> None:
         self._stderr.append(line)
+        added, self._stderr_added = self._stderr_added, anyio.Event()
+        added.set()
+
+    async def wait_stderr(self, text: str) -> None:
+        """Return once a line of the stderr tail contains ``text`` (it may be there already)."""
+        while not any(text in line for line in self._stderr):
+            await self._stderr_added.wait()
 
     async def wait_exit_details(self, timeout: float = 0.5) -> None:
         """Give a dying process a moment to be reaped and its last stderr lines to be read."""
@@ -99,16 +103,9 @@ class ServerProcess:
 
     @asynccontextmanager
     async def transport(self) -> AsyncIterator[TransportStreams]:
-        spec = self.spec
-        process = await anyio.open_process(
-            [spec.command, *spec.args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=get_default_environment() | dict(spec.env),
-            cwd=spec.cwd,
-            start_new_session=True,
-        )
+        process, self._spawned = self._spawned, None
+        if process is None:
+            process = await open_server(self.spec)
         # No await between the spawn and the task group: a cancellation there would leak the process.
         self._process = process
         self.pid = process.pid

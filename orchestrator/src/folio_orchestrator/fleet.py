@@ -43,7 +43,8 @@ from pydantic import ValidationError
 
 from folio_core.settings import FolioSettings
 from folio_orchestrator import __version__
-from folio_orchestrator._process import ProcessSpec, ServerProcess, describe_exit
+from folio_orchestrator._process import ServerProcess, describe_exit
+from folio_orchestrator._spawn import ProcessSpec
 from folio_orchestrator.config import FleetConfig, ServerConfig, server_environment, with_default_portfolio
 from folio_orchestrator.errors import (
     CallTimeout,
@@ -226,10 +227,12 @@ class Supervisor:
         callbacks: CallbacksFactory | None = None,
         client_info: types.Implementation | None = None,
         emit: Callable[[FleetEvent], None] | None = None,
+        spawned: anyio.abc.Process | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
         self.spec = ProcessSpec(config.command, config.args, dict(env), config.cwd)
+        self._spawned = spawned  # its process for the first run, already started from self.spec
         self._callbacks = callbacks
         self._client_info = client_info or types.Implementation(name="folio", version=__version__)
         self._emit = emit or (lambda event: None)
@@ -280,6 +283,13 @@ class Supervisor:
     def stderr_tail(self, lines: int = STDERR_TAIL) -> list[str]:
         process = self._process or self._last_process
         return process.stderr_tail(lines) if process is not None else []
+
+    async def wait_stderr(self, text: str) -> None:
+        """Wait until the running server writes a stderr line containing ``text``."""
+        process = self._process or self._last_process
+        if process is None:
+            raise ServerUnavailable(self.name, "has not been started")
+        await process.wait_stderr(text)
 
     def status(self) -> ServerStatus:
         process = self._process or self._last_process
@@ -386,7 +396,8 @@ class Supervisor:
 
     async def _run_once(self) -> str:
         """Run the server once; return why it ended."""
-        process = ServerProcess(self.spec, name=self.name)
+        process = ServerProcess(self.spec, name=self.name, spawned=self._spawned)
+        self._spawned = None
         self._process = process
         self._ready_since = None
         options = self.config.options
@@ -779,7 +790,8 @@ class Fleet:
     """Every server of a fleet file, supervised. Enter and exit it in the same task.
 
     ``start`` names the servers to start at once (default: every enabled, non-lazy server); the
-    others start on first use or on :meth:`start`. ``callbacks`` gives each server its
+    others start on first use or on :meth:`start`. ``spawned`` hands over processes already
+    started from the same commands (:func:`folio_orchestrator._spawn.prespawn`) for their first run. ``callbacks`` gives each server its
     sampling/elicitation/roots/logging callbacks at each start (see :class:`ClientCallbacks`).
     """
 
@@ -792,6 +804,7 @@ class Fleet:
         callbacks: CallbacksFactory | None = None,
         client_info: types.Implementation | None = None,
         environ: Mapping[str, str] | None = None,
+        spawned: Mapping[str, anyio.abc.Process] | None = None,
     ) -> None:
         self.config = config
         self.settings = settings = with_default_portfolio(settings, config)
@@ -802,6 +815,7 @@ class Fleet:
                 callbacks=callbacks,
                 client_info=client_info,
                 emit=self._emit,
+                spawned=(spawned or {}).get(name),
             )
             for name, server in config.servers.items()
         }

@@ -34,7 +34,7 @@ def readme_entry(client: str) -> dict[str, Any]:
     readme = (REPO_ROOT / "README.md").read_text()
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", readme, re.S)]
     key = {"claude": "mcpServers", "vscode": "servers"}[client]
-    entry = next(b[key]["folio-profile"] for b in blocks if key in b)
+    entry = next(b[key]["profile"] for b in blocks if key in b)
     return json.loads(json.dumps(entry).replace("/path/to/folio", str(REPO_ROOT)))
 
 

@@ -8,12 +8,13 @@ language-model adapters.
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import click
 
 from folio_orchestrator import __version__
-from folio_orchestrator.cli._context import State, default_fleet
+from folio_orchestrator.cli._context import State, default_fleet, quiet_sdk_deprecations
 
 # name → (module, attribute, the command's short help for ``folio --help``; a test keeps it in
 # step with the command's docstring)
@@ -86,6 +87,8 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(
             importlib.import_module(f"folio_orchestrator.cli.{module}"), attribute
         )
+        if "mcp" in sys.modules:  # the chat's commands load the SDK with their module
+            quiet_sdk_deprecations()
         self.commands[cmd_name] = command
         return command
 

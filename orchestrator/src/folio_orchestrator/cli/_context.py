@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -56,7 +57,6 @@ class State:
 
             settings = settings_from_env()
             configure_logging(settings.model_copy(update={"log_level": cli_log_level(self.verbose)}))
-            quiet_sdk_deprecations()
             self._settings = settings
         return self._settings
 
@@ -72,10 +72,23 @@ class State:
     async def fleet(self, start: Iterable[str] | None) -> AsyncIterator[Fleet]:
         """A fleet for one command: ``start`` these servers (``None``: every enabled one) and wait
         until each is ready or has failed."""
-        from folio_orchestrator.cli._host import command_fleet
+        from folio_orchestrator._spawn import prespawn
 
-        async with command_fleet(self.config, self.settings, start) as fleet:
-            yield fleet
+        config, settings = self.config, self.settings
+        names = list(start) if start is not None else [s.name for s in config.enabled]
+        # The servers start now and run their own start-up while this process loads the SDK.
+        spawned = await prespawn(config, settings, names)
+        try:
+            from folio_orchestrator.cli._host import command_fleet
+
+            quiet_sdk_deprecations()
+            async with command_fleet(config, settings, names, spawned) as fleet:
+                spawned = {}  # the fleet owns them now
+                yield fleet
+        finally:
+            for process in spawned.values():  # not adopted (the SDK failed to load): do not leak them
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
 
 
 def quiet_sdk_deprecations() -> None:

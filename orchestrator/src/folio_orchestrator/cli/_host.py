@@ -8,7 +8,7 @@ a command whose servers ask nothing never imports them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -88,15 +88,18 @@ class LazyRelays:
 
 @asynccontextmanager
 async def command_fleet(
-    config: FleetConfig, settings: FolioSettings, start: Iterable[str] | None
+    config: FleetConfig,
+    settings: FolioSettings,
+    names: list[str],
+    spawned: Mapping[str, anyio.abc.Process] | None = None,
 ) -> AsyncIterator[Fleet]:
-    """Start ``start`` (``None``: every enabled server), wait until each is ready or has failed."""
-    names = list(start) if start is not None else [s.name for s in config.enabled]
+    """Start ``names`` (adopting the ``spawned`` processes), wait until each is ready or has failed."""
     error: Exception | None = None
     async with anyio.create_task_group() as tg:
         relays = LazyRelays(config, settings, tg)
         try:
-            async with Fleet(config, settings, start=names, callbacks=relays.callbacks) as fleet:
+            command = Fleet(config, settings, start=names, callbacks=relays.callbacks, spawned=spawned)
+            async with command as fleet:
                 timeout = max((config.servers[n].options.start_timeout for n in names), default=0) + 10
                 await fleet.wait_settled(names, timeout=timeout)
                 yield fleet

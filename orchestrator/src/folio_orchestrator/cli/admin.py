@@ -21,7 +21,10 @@ _MARK = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 @click.pass_obj
 def doctor_command(state: State, as_json: bool) -> None:
     """Check Python, the database and pgvector, Redis, model keys, Node, and that each server starts."""
+    from folio_orchestrator.cli._context import quiet_sdk_deprecations
     from folio_orchestrator.doctor import run_doctor
+
+    quiet_sdk_deprecations()
 
     async def main() -> list[Check]:
         return await run_doctor(state.fleet_path, state.settings)

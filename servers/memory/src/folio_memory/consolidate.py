@@ -11,8 +11,10 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads on first use: the server answers the handshake without it
+    import numpy as np
 
 GROUP_SIMILARITY = 0.55
 MAX_GROUPS = 10
@@ -25,6 +27,8 @@ class _Cluster:
     total: np.ndarray
 
     def centroid(self) -> np.ndarray:
+        import numpy as np
+
         norm = float(np.linalg.norm(self.total))
         return self.total / norm if norm else self.total
 
@@ -37,6 +41,8 @@ def group_events(
     Returns groups of at least two, largest first, members in visit order, at most
     :data:`MAX_GROUPS` groups of at most :data:`MAX_GROUP_SIZE` members.
     """
+    import numpy as np
+
     clusters: list[_Cluster] = []
     for index in sorted(range(len(vectors)), key=lambda i: (order[i], i)):
         vector = np.asarray(vectors[index], dtype=np.float32)

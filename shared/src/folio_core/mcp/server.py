@@ -48,8 +48,23 @@ def write_annotations(*, destructive: bool, idempotent: bool = False) -> ToolAnn
     )
 
 
-_HANDSHAKE_METHODS = frozenset({"initialize", "server/discover"})
+# What a client asks while it connects: the handshake, then the listings. None of it needs the
+# runtime, and a host counts the server as started once they are answered.
+_CONNECT_METHODS = frozenset(
+    {
+        "initialize",
+        "notifications/initialized",
+        "server/discover",
+        "tools/list",
+        "resources/list",
+        "resources/templates/list",
+        "prompts/list",
+        "ping",
+        "logging/setLevel",
+    }
+)
 _START_ANYWAY_AFTER = 2.0  # seconds to wait for a first request before initialising regardless
+_SETTLED_AFTER = 0.1  # seconds without a connect request after which the client is done connecting
 
 
 def _import_runtime_modules() -> None:
@@ -79,7 +94,9 @@ class Runtime:
         self._cache: Cache | None = None
         self._embedder: Embedder | None = None
         self._ready = anyio.Event()
-        self._kick = anyio.Event()  # set once the client's first request is answered
+        self._kick = anyio.Event()  # a request needs the runtime: start at once
+        self._connected = anyio.Event()  # the client sent a first connect request
+        self._last_connect = 0.0  # when the last connect request was answered
         self._failure: BaseException | None = None
         self.state: dict[str, Any] = {}
 
@@ -180,21 +197,39 @@ class FolioServer:
         return decorator
 
     async def _kick_start(self, ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
-        """Start the slow initialisation once the handshake is answered, not before.
+        """Start the slow initialisation once the client has connected, not before.
 
-        The handshake (``initialize`` or ``server/discover``) is what clients time; importing the
-        database driver and the embedding runtime in the meantime would only delay it.
+        The handshake (``initialize`` or ``server/discover``) and the listings that follow it are
+        what clients wait for; importing the database driver and the embedding runtime meanwhile
+        (in a thread, but under the same interpreter lock) would only slow them down. The start
+        begins with the first request that needs the runtime, or once connect requests stop.
         """
         runtime = self.runtime
         if runtime is None or runtime._kick.is_set():
             return await call_next(ctx)
-        if getattr(ctx, "method", None) in _HANDSHAKE_METHODS:
+        if getattr(ctx, "method", None) in _CONNECT_METHODS:
+            runtime._connected.set()
             try:
                 return await call_next(ctx)
             finally:
-                runtime._kick.set()
+                runtime._last_connect = anyio.current_time()
         runtime._kick.set()
         return await call_next(ctx)
+
+    @staticmethod
+    async def _until_connected(runtime: Runtime) -> None:
+        """Return when the client needs the runtime or has finished connecting (or never came)."""
+        with anyio.move_on_after(_START_ANYWAY_AFTER):
+            await runtime._connected.wait()
+        if not runtime._connected.is_set():
+            return  # nobody connected: start regardless
+        while not runtime._kick.is_set():
+            # before the first connect request is answered, count the client as busy
+            quiet = anyio.current_time() - runtime._last_connect if runtime._last_connect else 0.0
+            if runtime._last_connect and quiet >= _SETTLED_AFTER:
+                return
+            with anyio.move_on_after(_SETTLED_AFTER - quiet):
+                await runtime._kick.wait()
 
     @asynccontextmanager
     async def _lifespan(self, _: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
@@ -212,8 +247,7 @@ class FolioServer:
             await runtime._cache.aclose()
 
     async def _start(self, runtime: Runtime, tg: anyio.abc.TaskGroup) -> None:
-        with anyio.move_on_after(_START_ANYWAY_AFTER):
-            await runtime._kick.wait()
+        await self._until_connected(runtime)
         try:
             # Heavy imports in a worker thread keep the event loop answering meanwhile.
             await anyio.to_thread.run_sync(_import_runtime_modules)
