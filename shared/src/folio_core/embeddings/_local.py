@@ -80,7 +80,10 @@ class LocalEmbedder:
     tokenizer.json against the packaged SHA256SUMS (about 30 ms of the ~0.3 s load). Vectors are
     deterministic and do not depend on which other texts share the batch.
 
-    ``threads`` caps onnxruntime's intra-op threads (default: onnxruntime's choice, one per core).
+    ``threads`` is onnxruntime's intra-op thread count. The default is one, with no spinning: a
+    fleet runs several server processes that each embed, and onnxruntime's own default (a spinning
+    thread per core in every process) spent about twice the CPU per query for no gain in wall time
+    once more than one process was busy (measured: 15.9 → 8.1 ms CPU per query).
     ``model_dir`` replaces the packaged model directory (same file names), e.g. for a rebuilt model.
     """
 
@@ -88,7 +91,7 @@ class LocalEmbedder:
     DIM: ClassVar[int] = 384
 
     def __init__(
-        self, *, threads: int | None = None, batch_size: int = 32, model_dir: str | Path | None = None
+        self, *, threads: int | None = 1, batch_size: int = 32, model_dir: str | Path | None = None
     ) -> None:
         if threads is not None and threads < 1:
             raise ValueError("threads must be a positive integer or None")
@@ -155,6 +158,8 @@ class LocalEmbedder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         if self._threads is not None:
             options.intra_op_num_threads = self._threads
         try:
