@@ -30,7 +30,7 @@ async def test_generated_bad_input_all_gets_clean_answers_and_the_server_keeps_a
 ) -> None:
     report = await fuzz_stdio_server(COMMAND, tiny_env(tmp_path), examples_per_tool=25, envelope_count=60)
     assert report.failures == [], report.summary()
-    assert report.cases["tools"] == 50 and report.cases["malformed lines"] > 30
+    assert report.cases["tools"] >= 40 and report.cases["malformed lines"] > 30
     assert report.replies >= sum(report.cases.values())
 
 
