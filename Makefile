@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
+# Tests run in parallel on this many workers (each with its own embedded PostgreSQL); 0 runs them in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: setup run tour test lint bench clean-db
 
@@ -20,7 +22,7 @@ tour: setup
 	@$(UV) run --no-sync python scripts/tour.py
 
 test: setup
-	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+	$(UV) run --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup
 	$(UV) run --no-sync ruff check .
