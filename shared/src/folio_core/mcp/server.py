@@ -64,7 +64,10 @@ _CONNECT_METHODS = frozenset(
     }
 )
 _START_ANYWAY_AFTER = 2.0  # seconds to wait for a first request before initialising regardless
-_SETTLED_AFTER = 0.1  # seconds without a connect request after which the client is done connecting
+# Seconds without a connect request after which the client is done connecting. Generous: a host
+# starting a whole fleet is still connecting the other servers, and a request that needs the
+# runtime starts it at once anyway.
+_SETTLED_AFTER = 1.0
 
 
 def _import_runtime_modules() -> None:
