@@ -308,17 +308,19 @@ class MemoryStore:
         All vectors have unit length, so a weighted sum ranks memories by the weighted sum of their
         similarities to each form, and one index search serves all of them.
         """
-        forms = [(query, 1.0)] + [
-            (text, weight)
-            for text, weight in ((focused, FOCUS_WEIGHT), (expanded, EXPANSION_WEIGHT))
-            if text and text != query.strip()
-        ]
+        texts, weights = [query], [1.0]
+        if focused != query.strip():
+            texts, weights = [*texts, focused], [*weights, FOCUS_WEIGHT]
+        near_forms = len(texts)
+        if expanded:
+            texts, weights = [*texts, expanded], [*weights, EXPANSION_WEIGHT]
 
         def embed() -> QueryVectors:
-            vectors = np.asarray(self.embedder.embed_documents([t for t, _ in forms]), dtype=np.float32)
-            weights = np.asarray([w for _, w in forms], dtype=np.float32)
-            near = _unit(weights[:2] @ vectors[:2])
-            return QueryVectors(vectors[0], near, _unit(weights @ vectors))
+            vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+            weighted = np.asarray(weights, dtype=np.float32)[:, None] * vectors
+            return QueryVectors(
+                vectors[0], _unit(weighted[:near_forms].sum(axis=0)), _unit(weighted.sum(axis=0))
+            )
 
         return await anyio.to_thread.run_sync(embed)
 
