@@ -52,7 +52,9 @@ only some words are looked for among the vector candidates alone, for the same r
 FOCUS_WEIGHT = 1.0
 """Weight of the focused query (question words and pronouns dropped) in the blended search vector."""
 EXPANSION_WEIGHT = 0.75
-"""Weight of the focused query's expansion with related terms (:mod:`folio_memory.lexicon`)."""
+"""Weight of the focused query's expansion with related terms (:mod:`folio_memory.lexicon`), chosen
+on the evaluation's tuning set. The expansion costs one more (longer) text in the query's embedding
+batch, not another index search."""
 EXPANSION_TERMS = 4
 """Related terms taken from each lexicon group the focused query names."""
 EXPANSION_IN_FULL_TEXT = True
