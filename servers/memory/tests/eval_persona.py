@@ -5,13 +5,15 @@ worded differently from the memories they should find.
 through memory_update. Each question maps to the key (or keys, when two memories answer it) of
 the memory that answers it; for updated facts that is the *new* version.
 
-Three question sets, written before any tuning:
+Four question sets; the first three were written before any tuning:
 
 * ``QUESTIONS``: the original paraphrase set.
 * ``TUNING_QUESTIONS``: the set the recall rules (query normalisation, fusion weights, similarity
   floor) were tuned on.
 * ``HARD_QUESTIONS``: held out, never tuned on: third-person questions ("how does she ...", "the
   owner"), indirect wording that shares almost no word with the memory.
+* ``HELDOUT_2``: held out, written after the related-terms lexicon and the query-expansion weights
+  were frozen, and measured only then.
 """
 
 from __future__ import annotations

@@ -21,13 +21,16 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from folio_core.db import apply_migrations, open_pool, package_migrations
 from folio_core.db.pool import Pool
 from folio_core.embeddings import Embedder, make_embedder
 from folio_core.settings import FolioSettings
-from folio_memory.store import MemoryStore
+from folio_memory import lexicon
+from folio_memory.store import EXPANSION_TERMS, EXPANSION_WEIGHT, MemoryStore
+from folio_memory.text import focus_query
 from folio_memory.vectors import VectorSpace, claim_embedder, ensure_vector_indexes
 
 from .eval_persona import (
@@ -166,6 +169,22 @@ async def test_reported_similarity_is_to_the_question_as_asked(
     for hit in hits:
         own = float(embedder.embed_documents([hit.memory.content])[0] @ asked)
         assert hit.similarity == pytest.approx(own, abs=1e-3), hit.memory.content
+
+
+async def test_the_floor_vector_leaves_the_expansion_out(store: MemoryStore, embedder: Embedder) -> None:
+    # "near" (what the similarity floor is judged against, with the question itself) is the question
+    # blended with its focused form only, also when the focused form is the question itself.
+    for question in ("Upcoming conference trips", "How does she like to communicate?"):
+        focused = focus_query(question)
+        expanded = lexicon.expand(focused, per_group=EXPANSION_TERMS)
+        assert expanded
+        vectors = await store._query_vectors(question, focused, expanded)
+        forms = embedder.embed_documents([question, focused, expanded])
+        near = forms[0] + (forms[1] if focused != question else 0)
+        assert float(vectors.near @ (near / np.linalg.norm(near))) == pytest.approx(1.0, abs=1e-5)
+        search = near + EXPANSION_WEIGHT * forms[2]
+        assert float(vectors.search @ (search / np.linalg.norm(search))) == pytest.approx(1.0, abs=1e-5)
+        assert float(vectors.asked @ forms[0]) == pytest.approx(1.0, abs=1e-5)
 
 
 async def test_a_question_worded_like_the_old_fact_finds_the_new_one(store: MemoryStore) -> None:
