@@ -72,11 +72,9 @@ async def tour() -> None:
         await _tour(Client(stdio_client(server, errlog=errlog)), started)
 
     heading("Use it from Claude Desktop")
-    entry = {
-        "mcpServers": {
-            "folio-profile": {"command": str(COMMAND), "env": {"FOLIO_PORTFOLIO_DIR": str(portfolio)}}
-        }
-    }
+    # The same name and settings as `folio config claude`: the client then sees this database.
+    client_env = {"FOLIO_PORTFOLIO_DIR": str(portfolio), "FOLIO_DATA_DIR": str(FolioSettings().data_dir)}
+    entry = {"mcpServers": {"profile": {"command": str(COMMAND), "env": client_env}}}
     print(textwrap.indent(json.dumps(entry, indent=2), "    "))
     print("\n    More in README.md. Run the tests with: make test")
 

@@ -34,7 +34,7 @@ def params(env: dict[str, str]) -> StdioServerParameters:
 
 def readme_entry(key: str) -> dict[str, Any]:
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", README.read_text(), re.S)]
-    entry = next(b[key]["folio-memory"] for b in blocks if key in b)
+    entry = next(b[key]["memory"] for b in blocks if key in b)
     return json.loads(json.dumps(entry).replace("/path/to/folio", str(REPO_ROOT)))
 
 
