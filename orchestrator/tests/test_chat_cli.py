@@ -292,7 +292,7 @@ def test_a_form_from_server_everything_is_filled_in_in_the_terminal(
 
 
 def test_ctrl_c_cancels_a_chat_turn_and_the_chat_goes_on_until_ctrl_d(
-    folio_env: dict[str, str], fleet_file: Callable[..., Path], peers: Any, tmp_path: Path
+    folio_env: dict[str, str], folio: Run, fleet_file: Callable[..., Path], peers: Any, tmp_path: Path
 ) -> None:
     # the test model calls every tool once: slow__hang never answers
     fleet = str(fleet_file({"slow": peers.script("slow_server")}))
@@ -330,14 +330,8 @@ def test_ctrl_c_cancels_a_chat_turn_and_the_chat_goes_on_until_ctrl_d(
     assert server_pid is not None and peers.gone(server_pid)
     assert not _processes_with_home(folio_env["HOME"])  # nothing folio started outlived it
 
-    shown = subprocess.run(
-        [str(FOLIO), "history", "show", conversation, "--json"],
-        capture_output=True,
-        text=True,
-        env=folio_env,
-        timeout=60,
-        check=True,
-    )
+    shown = folio("history", "show", conversation, "--json")
+    assert shown.returncode == 0, shown.stderr
     stored = json.loads(shown.stdout)
     messages = stored["messages"]
     # the cancelled turn was kept, and every call of it has a result
@@ -394,7 +388,7 @@ def test_streamed_tokens_appear_as_they_arrive_and_the_line_is_styled_when_compl
 
 
 def test_ctrl_c_at_a_sampling_question_cancels_the_turn_and_the_question_is_shown_alone(
-    folio_env: dict[str, str], fleet_file: Callable[..., Path], tmp_path: Path
+    folio_env: dict[str, str], folio: Run, fleet_file: Callable[..., Path], tmp_path: Path
 ) -> None:
     # the test model calls every read-only tool: profile_match_job asks for a sample (policy ask)
     fleet = str(
@@ -422,14 +416,8 @@ def test_ctrl_c_at_a_sampling_question_cancels_the_turn_and_the_question_is_show
     finally:
         child.close(force=True)
 
-    shown_history = subprocess.run(
-        [str(FOLIO), "history", "show", conversation, "--json"],
-        capture_output=True,
-        text=True,
-        env=folio_env,
-        timeout=60,
-        check=True,
-    )
+    shown_history = folio("history", "show", conversation, "--json")
+    assert shown_history.returncode == 0, shown_history.stderr
     stored = json.loads(shown_history.stdout)
     messages = stored["messages"]
     assert [role for role, _ in messages] == ["user", "assistant", "tool"]  # no answer: the turn stopped

@@ -198,15 +198,21 @@ def test_a_json_file_that_is_not_a_resume_is_refused(database_url: str, tmp_path
     assert current_version(database_url)["version"] == 1
 
 
-def test_an_import_that_loses_information_needs_yes_without_a_terminal(
-    database_url: str, tmp_path: Path
-) -> None:
-    env = cli_env(database_url, tmp_path)
+def sample_then_without_awards(env: dict[str, str], tmp_path: Path) -> Path:
+    """Import the sample résumé, and write a copy of it without its awards (an import that loses them)."""
     assert folio_import(env, str(SAMPLE_PORTFOLIO / "resume.json")).returncode == 0
     smaller = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text())
     del smaller["awards"]
     path = tmp_path / "smaller.json"
     path.write_text(json.dumps(smaller))
+    return path
+
+
+def test_an_import_that_loses_information_needs_yes_without_a_terminal(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = cli_env(database_url, tmp_path)
+    path = sample_then_without_awards(env, tmp_path)
 
     refused = folio_import(env, str(path))
     assert refused.returncode == 1 and refused.stdout == ""
@@ -224,11 +230,7 @@ def test_an_import_that_loses_information_asks_on_a_terminal(
     database_url: str, tmp_path: Path, answer: str, imported: bool
 ) -> None:
     env = cli_env(database_url, tmp_path)
-    assert folio_import(env, str(SAMPLE_PORTFOLIO / "resume.json")).returncode == 0
-    smaller = json.loads((SAMPLE_PORTFOLIO / "resume.json").read_text())
-    del smaller["awards"]
-    path = tmp_path / "smaller.json"
-    path.write_text(json.dumps(smaller))
+    path = sample_then_without_awards(env, tmp_path)
     controller, terminal = pty.openpty()
     try:
         os.write(controller, f"{answer}\n".encode())  # typed ahead: the terminal keeps it for the read

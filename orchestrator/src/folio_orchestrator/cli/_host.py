@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import anyio.abc
@@ -56,33 +56,24 @@ class LazyRelays:
             await anyio.sleep_forever()
 
     def callbacks(self, server: ServerConfig) -> ClientCallbacks:
-        async def sampling(
-            context: ClientRequestContext, params: types.CreateMessageRequestParams
-        ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | types.ErrorData:
-            try:
-                callback = (await self.host()).callbacks(server).sampling
-            except FolioHostError as exc:
-                return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
-            assert callback is not None
-            result: Any = await callback(context, params)
-            return result  # type: ignore[no-any-return]
+        def forward(kind: Literal["sampling", "elicitation"]) -> Any:
+            """A callback that starts the chat host on first use and hands the request to its relay."""
 
-        async def elicitation(
-            context: ClientRequestContext, params: types.ElicitRequestParams
-        ) -> types.ElicitResult | types.ErrorData:
-            try:
-                callback = (await self.host()).callbacks(server).elicitation
-            except FolioHostError as exc:
-                return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
-            assert callback is not None
-            result: Any = await callback(context, params)
-            return result  # type: ignore[no-any-return]
+            async def call(context: ClientRequestContext, params: Any) -> Any:
+                try:
+                    callback = getattr((await self.host()).callbacks(server), kind)
+                except FolioHostError as exc:
+                    return types.ErrorData(code=types.INTERNAL_ERROR, message=str(exc))
+                assert callback is not None
+                return await callback(context, params)
+
+            return call
 
         return ClientCallbacks(
-            sampling=sampling,
+            sampling=forward("sampling"),
             # as the chat declares it: every model adapter supports tools in sampling requests
             sampling_capabilities=types.SamplingCapability(tools=types.SamplingToolsCapability()),
-            elicitation=elicitation,
+            elicitation=forward("elicitation"),
         )
 
 

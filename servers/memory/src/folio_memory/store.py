@@ -23,7 +23,7 @@ from psycopg import sql
 
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
-from folio_core.embeddings import Embedder
+from folio_core.embeddings import Embedder, l2_normalize
 from folio_memory import lexicon, ranking
 from folio_memory.batching import EmbeddingBatcher
 from folio_memory.errors import AlreadySupersededError, InvalidInputError, MemoryNotFoundError
@@ -357,7 +357,9 @@ class MemoryStore:
             vectors = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
             weighted = np.asarray(weights, dtype=np.float32)[:, None] * vectors
             return QueryVectors(
-                vectors[0], _unit(weighted[:near_forms].sum(axis=0)), _unit(weighted.sum(axis=0))
+                vectors[0],
+                l2_normalize(weighted[:near_forms].sum(axis=0)),
+                l2_normalize(weighted.sum(axis=0)),
             )
 
         return await anyio.to_thread.run_sync(embed)
@@ -859,7 +861,3 @@ class QueryVectors(NamedTuple):
     asked: np.ndarray
     near: np.ndarray
     search: np.ndarray
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return np.asarray(vector / max(float(np.linalg.norm(vector)), 1e-12), dtype=np.float32)
