@@ -41,13 +41,13 @@ RESUME_URI = "profile://resume.md"
 
 NO_MODEL_HELP = """\
 No language model is configured, so the chat cannot answer yet (the /commands still work).
-Configure one, then start `folio chat` again:
+Configure one, then start again (inside `folio chat`, `/model M` switches without a restart):
   export ANTHROPIC_API_KEY=sk-ant-…                    # Anthropic (default model: anthropic:claude-sonnet-4-6)
   export OPENAI_API_KEY=sk-… FOLIO_MODEL=openai:gpt-4.1  # OpenAI
   export FOLIO_MODEL=openai:llama3.1@http://localhost:11434/v1   # a local OpenAI-compatible server (Ollama …)
 or pass --model. A comma-separated FOLIO_MODEL is a fallback list.
-Meanwhile, `make tour` shows the profile server at work, and `--model test` is an offline model
-that calls every read-only tool once."""
+Meanwhile, `make tour` shows the profile server at work, and `--model test` (`/model test` in the
+chat) is an offline model that calls every read-only tool once and never changes your data."""
 
 
 def configured_model(spec: str | None, env: dict[str, str] | None = None) -> ChatModel | None:
