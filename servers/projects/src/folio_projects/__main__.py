@@ -1,0 +1,3 @@
+from folio_projects import main
+
+main()

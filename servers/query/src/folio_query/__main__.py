@@ -1,0 +1,3 @@
+from folio_query import main
+
+main()
