@@ -26,7 +26,7 @@ def seed(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        for package in ("folio_profile", "folio_memory", "folio_orchestrator"):
+        for package in ("folio_profile", "folio_memory", "folio_orchestrator", "folio_projects"):
             folder = resources.files(package).joinpath("migrations")
             for entry in sorted(folder.iterdir(), key=lambda p: p.name):
                 if entry.name.endswith(".sql"):
@@ -85,11 +85,52 @@ def seed(url: str) -> None:
                 " VALUES (%s, %s, %s, %s, %s, %s, now() - make_interval(days => %s))",
                 (conv[0], server, tool, json.dumps({"q": i}), outcome, ms, i),
             )
+        seed_projects(conn)
         conn.execute(
             "INSERT INTO host.model_usage (conversation_id, provider, model, input_tokens, output_tokens, cost_usd,"
             " latency_ms, purpose) VALUES (%s, 'anthropic', 'claude', 1000, 200, 0.012, 800, 'chat')",
             (conv[0],),
         )
+
+
+def seed_projects(conn: psycopg.Connection[Any]) -> None:
+    """Two scanned repositories: a public one and a private one (whose name must never reach visitors)."""
+    conn.execute("INSERT INTO projects.extensions VALUES ('.py', 'Python'), ('.rs', 'Rust')")
+    conn.execute(
+        "INSERT INTO projects.repositories (name, path, head, public, description) VALUES "
+        "('analytics-demo', '/r/a', 'a1', true, 'The demo'), ('secret-work', '/r/s', 's1', false, 'Private')"
+    )
+    commits = [
+        (
+            "analytics-demo",
+            "a1",
+            "Ines Halvorsen",
+            "ines@example.com",
+            False,
+            False,
+            True,
+            10,
+            "Add the Rust parser",
+        ),
+        ("analytics-demo", "a2", "dependabot[bot]", "bot@example.com", False, True, False, 1, "Bump serde"),
+        ("analytics-demo", "a3", "Ines Halvorsen", "ines@example.com", True, False, True, 0, "Merge branch"),
+        ("secret-work", "s1", "Ines Halvorsen", "ines@example.com", False, False, True, 5, "Secret tool"),
+    ]
+    for i, (repo, sha, author, email, merge, bot, owner, added, subject) in enumerate(commits):
+        conn.execute(
+            "INSERT INTO projects.commits (repo, sha, author, email, authored_at, tz_minutes, is_merge, is_bot, "
+            "is_reformat, is_owner, added, removed, subject) VALUES (%s, %s, %s, %s, "
+            "timestamptz '2024-03-01' + make_interval(days => %s), 60, %s, %s, false, %s, %s, 0, %s)",
+            (repo, sha, author, email, i, merge, bot, owner, added, subject),
+        )
+    conn.execute(
+        "INSERT INTO projects.file_changes (repo, sha, seq, path, old_path, added, removed) VALUES "
+        "('analytics-demo', 'a1', 0, 'parser/lib.rs', NULL, 10, 0), ('secret-work', 's1', 0, 'tool.py', NULL, 5, 0)"
+    )
+    conn.execute(
+        "INSERT INTO projects.files (repo, path, language, code, comment, blank, complexity, blob) VALUES "
+        "('analytics-demo', 'parser/lib.rs', 'Rust', 10, 1, 1, 3, 'b1'), ('secret-work', 'tool.py', 'Python', 5, 0, 0, 1, 'b2')"
+    )
 
 
 @pytest.fixture

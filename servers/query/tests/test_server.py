@@ -256,7 +256,12 @@ async def test_visitors_see_only_public_data(make_settings: Callable[..., FolioS
         assert "confirm" not in sql_tool.input_schema["properties"]
         schema = await call(c, "query_schema", {})
         names = {v["name"] for v in schema["views"]}
-        assert names == {"resume_sections", "resume_skills", "resume_work", "memories", "memory_history"}
+        assert names == {"resume_sections", "resume_skills", "resume_work", "memories", "memory_history"} | {
+            "project_repositories",
+            "project_commits",
+            "project_file_changes",
+            "project_files",
+        }
         rows = (await call(c, "query_sql", {"sql": "SELECT content FROM memories ORDER BY id"}))["rows"]
         assert [r[0] for r in rows] == [
             "Prefers Neovim with tabs",
@@ -273,6 +278,33 @@ async def test_visitors_see_only_public_data(make_settings: Callable[..., FolioS
             await error(c, "query_sql", {"sql": sql})
         for view in PUBLIC_LEGITIMATE:
             assert (await call(c, "query_sql", {"sql": view}))["row_count"] >= 1, view
+
+
+async def test_project_views_answer_portfolio_questions_per_audience(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    mine = "SELECT name, commits, owner_commits FROM project_repositories ORDER BY name"
+    languages = (
+        "SELECT f.language, count(DISTINCT c.sha) AS commits FROM project_commits c JOIN project_file_changes f "
+        "ON f.repo = c.repo AND f.sha = c.sha WHERE c.is_owner AND NOT c.is_merge GROUP BY 1 ORDER BY 1"
+    )
+    async with client(make_settings()) as c:
+        owner = await call(c, "query_sql", {"sql": mine})
+        assert owner["rows"] == [["analytics-demo", 1, 1], ["secret-work", 1, 1]]
+        assert (await call(c, "query_sql", {"sql": languages}))["rows"] == [["Python", 1], ["Rust", 1]]
+        emails = await call(c, "query_sql", {"sql": "SELECT DISTINCT email FROM project_commits ORDER BY 1"})
+        assert ["ines@example.com"] in emails["rows"]
+    async with client(make_settings(audience="public")) as c:
+        visitor = await call(c, "query_sql", {"sql": mine})
+        assert visitor["rows"] == [["analytics-demo", 1, 1]]
+        assert (await call(c, "query_sql", {"sql": languages}))["rows"] == [["Rust", 1]]
+        for sql in ("SELECT count(*) FROM project_files", "SELECT count(*) FROM project_file_changes"):
+            assert (await call(c, "query_sql", {"sql": sql}))["rows"] == [[1]]
+        assert "email" in await error(c, "query_sql", {"sql": "SELECT email FROM project_commits"})
+        schema = await call(c, "query_schema", {"view": "project_repositories"})
+        assert "secret-work" not in str(schema) and "public" not in [
+            col["name"] for col in schema["views"][0]["columns"]
+        ]
 
 
 async def test_schema_lists_views_columns_and_examples(make_settings: Callable[..., FolioSettings]) -> None:

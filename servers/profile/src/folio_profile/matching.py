@@ -708,6 +708,9 @@ def narrative_prompt(fit: JobFit, candidate_name: str) -> str:
             lines.append(f"   - evidence {hit.path}: {_shorten(hit.text, 220)}")
         if not item.evidence:
             lines.append("   - no evidence found in the résumé")
+        for shown in item.project_evidence[:2]:
+            span = f", {shown.first_commit} to {shown.last_commit}" if shown.first_commit else ""
+            lines.append(f"   - git repository {shown.repo}: {shown.commits} commit(s) on {shown.term}{span}")
     if fit.gaps:
         lines += ["", "Gaps: " + "; ".join(_shorten(gap, 120) for gap in fit.gaps)]
     lines += [

@@ -53,6 +53,20 @@ class Requirement(_Model):
     )
 
 
+class ProjectEvidence(_Model):
+    repo: str = Field(description="The repository (as in projects_list).")
+    term: str = Field(description="The requirement's technology term this evidence shows, e.g. 'Rust'.")
+    commits: int = Field(
+        description="The owner's commits (merges, bots and reformats left out) naming the term or touching its files."
+    )
+    lines_of_code: int | None = Field(
+        default=None,
+        description="Lines of code in that language at the repository's HEAD, when it is a language.",
+    )
+    first_commit: str | None = Field(default=None, description="Date of the first such commit (YYYY-MM-DD).")
+    last_commit: str | None = Field(default=None, description="Date of the last such commit (YYYY-MM-DD).")
+
+
 class RequirementFit(_Model):
     requirement: Requirement = Field(description="The requirement being assessed.")
     score: float = Field(description="How well the résumé meets it, from 0 to 1.")
@@ -62,6 +76,10 @@ class RequirementFit(_Model):
         description="Technology terms of the requirement that the résumé's skills or evidence also name."
     )
     rationale: str = Field(description="One line explaining the score.")
+    project_evidence: list[ProjectEvidence] = Field(
+        default_factory=list,
+        description="What the owner's analysed git repositories show of the requirement's terms (projects server data).",
+    )
 
 
 class JobFit(_Model):

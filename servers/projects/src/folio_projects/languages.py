@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from folio_projects.errors import GitError
 from folio_projects.gitcmd import git_command, git_env
 
 # extension -> (language, line comment markers, block comment (start, end) or None)
@@ -117,15 +118,26 @@ def count_lines(path: str, blob: str, data: bytes) -> FileCount | None:
     return FileCount(path, language, code, comment, blank, complexity, blob)
 
 
+def _git(repo: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+    proc = subprocess.run(
+        git_command(repo, args),
+        env=git_env(),
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git failed on {repo.name}: {message[-1] if message else proc.returncode}")
+    return proc.stdout
+
+
 def count_head(repo: Path, head: str, known: dict[str, FileCount]) -> list[FileCount]:
     """Every counted file at ``head``; ``known`` maps blob ids already counted to their counts."""
-    listing = subprocess.run(
-        git_command(repo, ["ls-tree", "-r", "-z", "--long", "--full-tree", "--end-of-options", head]),
-        env=git_env(),
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        check=True,
-    ).stdout.decode("utf-8", "replace")
+    listing = _git(repo, ["ls-tree", "-r", "-z", "--long", "--full-tree", "--end-of-options", head]).decode(
+        "utf-8", "replace"
+    )
     wanted: list[tuple[str, str]] = []
     out: list[FileCount] = []
     for entry in listing.split("\0"):
@@ -144,14 +156,7 @@ def count_head(repo: Path, head: str, known: dict[str, FileCount]) -> list[FileC
         else:
             wanted.append((path, blob))
     if wanted:
-        proc = subprocess.run(
-            git_command(repo, ["cat-file", "--batch"]),
-            input="".join(f"{blob}\n" for _, blob in wanted).encode(),
-            env=git_env(),
-            capture_output=True,
-            check=True,
-        )
-        data = proc.stdout
+        data = _git(repo, ["cat-file", "--batch"], "".join(f"{blob}\n" for _, blob in wanted).encode())
         pos = 0
         for path, blob in wanted:
             end = data.index(b"\n", pos)

@@ -19,7 +19,7 @@ import structlog
 
 from folio_core.changefeed import notify_many
 from folio_core.db.pool import Pool
-from folio_projects.errors import NotARepositoryError
+from folio_projects.errors import GitError, NotARepositoryError
 from folio_projects.gitcmd import head, is_ancestor, resolve_repository, run_git, stream_git
 from folio_projects.languages import FileCount, count_head
 from folio_projects.logparse import LOG_ARGS, ParsedCommit, parse_log
@@ -85,16 +85,25 @@ async def scan_repository(
 ) -> ScanResult:
     """Bring the stored history of ``repo`` up to date with its HEAD."""
     path = await anyio.to_thread.run_sync(resolve_repository, repo.path, repo.name)
+    try:
+        return await _scan(pool, repo, portfolio, path, full=full, progress=progress)
+    except GitError as exc:
+        if not path.is_dir():
+            raise NotARepositoryError(
+                f"repository {repo.name!r} disappeared during the scan; nothing of this scan was stored"
+            ) from exc
+        raise
+
+
+async def _scan(
+    pool: Pool, repo: Repository, portfolio: Portfolio, path: Any, *, full: bool, progress: Progress | None
+) -> ScanResult:
     tip = await anyio.to_thread.run_sync(head, path)
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(
             "SELECT pg_advisory_xact_lock(hashtext('folio:projects:scan'), hashtext(%s))", (repo.name,)
         )
-        await conn.execute(
-            "INSERT INTO projects.repositories (name, path) VALUES (%s, %s) "
-            "ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path",
-            (repo.name, str(repo.path)),
-        )
+        await upsert_repository(conn, repo)
         row = await (
             await conn.execute("SELECT head FROM projects.repositories WHERE name = %s", (repo.name,))
         ).fetchone()
@@ -141,15 +150,25 @@ async def scan_repository(
             finally:
                 stream.close()
         await _store_files(conn, path, repo.name, tip)
+        if not path.is_dir():  # rolls the whole scan back: a vanished repository stores nothing new
+            raise GitError(f"repository {repo.name!r} disappeared")
         await conn.execute(
             "UPDATE projects.repositories SET head = %s, scanned_at = now(), generation = generation + 1 WHERE name = %s",
             (tip, repo.name),
         )
         await notify_many(conn, changed_uris(repo.name))
-    if not path.is_dir():
-        raise NotARepositoryError(f"repository {repo.name!r} disappeared during the scan")
     log.info("scanned", repo=repo.name, new_commits=done, rewritten=rewritten)
     return ScanResult(repo.name, tip, done, rewritten, True)
+
+
+async def upsert_repository(conn: Any, repo: Repository) -> None:
+    """Record ``repo`` and what projects.yaml says of it (description, tags, public)."""
+    await conn.execute(
+        "INSERT INTO projects.repositories (name, path, description, tags, public) VALUES (%s, %s, %s, %s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET path = EXCLUDED.path, description = EXCLUDED.description, "
+        "tags = EXCLUDED.tags, public = EXCLUDED.public",
+        (repo.name, str(repo.path), repo.description, list(repo.tags), repo.public),
+    )
 
 
 async def _store_files(conn: Any, path: Any, name: str, tip: str | None) -> None:

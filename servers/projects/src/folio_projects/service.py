@@ -71,6 +71,26 @@ class ProjectsService:
         for repo in service.portfolio.repositories:
             if repo.generated:
                 await anyio.to_thread.run_sync(ensure_sample, repo.generated, repo.path)
+        await service.record_metadata()
+
+    async def record_metadata(self) -> None:
+        """Store what projects.yaml says of each repository (one no longer listed is not public) and
+        the language of each file extension."""
+        from folio_projects.languages import LANGUAGES
+        from folio_projects.scan import upsert_repository
+
+        async with self.pool.connection() as conn, conn.transaction():
+            for repo in self.portfolio.repositories:
+                await upsert_repository(conn, repo)
+            await conn.execute(
+                "UPDATE projects.repositories SET public = false WHERE NOT (name = ANY(%s))",
+                ([r.name for r in self.portfolio.repositories],),
+            )
+            await conn.execute(
+                "INSERT INTO projects.extensions (extension, language) SELECT * FROM unnest(%s::text[], %s::text[]) "
+                "ON CONFLICT (extension) DO UPDATE SET language = EXCLUDED.language",
+                (list(LANGUAGES), [spec[0] for spec in LANGUAGES.values()]),
+            )
 
     @classmethod
     def of(cls, runtime: Runtime) -> ProjectsService:

@@ -325,10 +325,154 @@ VIEWS: tuple[View, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- projects (folio-projects)
+
+_PROJECTS = ("projects.repositories", "projects.commits", "projects.extensions")
+"""projects.extensions comes with the migration that records which repositories are public."""
+
+
+def _public_repo(alias: str, public: bool) -> str:
+    return f" JOIN projects.repositories r ON r.name = {alias}.repo AND r.public" if public else ""
+
+
+def _repositories(public: bool) -> str:
+    flag = "" if public else "r.public, "
+    return (
+        f"SELECT r.name, r.description, r.tags, {flag}r.head, r.scanned_at, COALESCE(s.commits, 0) AS commits, "
+        "COALESCE(s.owner_commits, 0) AS owner_commits, s.first_commit, s.last_commit FROM projects.repositories r "
+        "LEFT JOIN LATERAL (SELECT count(*) AS commits, count(*) FILTER (WHERE c.is_owner) AS owner_commits, "
+        "min(c.authored_at) AS first_commit, max(c.authored_at) AS last_commit FROM projects.commits c "
+        "WHERE c.repo = r.name AND NOT c.is_merge AND NOT c.is_bot) s ON true"
+        + (" WHERE r.public" if public else "")
+    )
+
+
+def _commits(public: bool) -> str:
+    email = "" if public else "c.email, "
+    return (
+        f"SELECT c.repo, c.sha, c.author, {email}c.authored_at, c.tz_minutes, c.is_merge, c.is_bot, c.is_reformat, "
+        f"c.is_owner, c.added, c.removed, c.subject FROM projects.commits c{_public_repo('c', public)}"
+    )
+
+
+def _file_changes(public: bool) -> str:
+    return (
+        "SELECT f.repo, f.sha, f.path, f.old_path, x.language, f.added, f.removed FROM projects.file_changes f"
+        f"{_public_repo('f', public)} LEFT JOIN projects.extensions x "
+        "ON x.extension = lower(substring(f.path from '\\.[^./]*$'))"
+    )
+
+
+def _files(public: bool) -> str:
+    return (
+        "SELECT f.repo, f.path, f.language, f.code, f.comment, f.blank, f.complexity FROM projects.files f"
+        f"{_public_repo('f', public)}"
+    )
+
+
+PROJECT_VIEWS: tuple[View, ...] = (
+    View(
+        "project_repositories",
+        "The owner's git repositories as configured in projects.yaml, with their scanned history "
+        "(commit counts leave merges and bots out). For visitors: public repositories only.",
+        _PROJECTS,
+        (
+            ("name", "Repository name (as in projects_list)."),
+            ("description", "Description from projects.yaml."),
+            ("tags", "Tags from projects.yaml (text[])."),
+            ("public", "Whether visitors may see it."),
+            ("head", "The scanned HEAD commit (NULL: not scanned yet or empty)."),
+            ("scanned_at", "When it was last scanned."),
+            ("commits", "Commits, merges and bots left out."),
+            ("owner_commits", "Of those, commits by the owner."),
+            ("first_commit", "Date of the first commit."),
+            ("last_commit", "Date of the latest commit."),
+        ),
+        _repositories(False),
+        _repositories(True),
+        feed="projects://",
+        example="Which repositories did I work on most? → SELECT name, owner_commits FROM project_repositories "
+        "ORDER BY owner_commits DESC",
+    ),
+    View(
+        "project_commits",
+        "Every scanned commit, authors after .mailmap; bots, merges and reformat commits are flagged, not removed.",
+        _PROJECTS,
+        (
+            ("repo", "Repository (project_repositories.name)."),
+            ("sha", "Commit hash."),
+            ("author", "Author name (after .mailmap)."),
+            ("email", "Author e-mail (after .mailmap)."),
+            ("authored_at", "When it was written (timestamptz)."),
+            ("tz_minutes", "The author's UTC offset in minutes."),
+            ("is_merge", "A merge commit."),
+            ("is_bot", "Made by a bot (dependabot, renovate …)."),
+            ("is_reformat", "A mass reformat listed in projects.yaml."),
+            ("is_owner", "Made by the owner (identities in projects.yaml)."),
+            ("added", "Lines added."),
+            ("removed", "Lines removed."),
+            ("subject", "The first line of the message."),
+        ),
+        _commits(False),
+        _commits(True),
+        feed="projects://",
+        example="My commits per month this year → SELECT date_trunc('month', authored_at) AS month, count(*) "
+        "FROM project_commits WHERE is_owner AND NOT is_merge AND authored_at >= date_trunc('year', now()) "
+        "GROUP BY 1 ORDER BY 1",
+    ),
+    View(
+        "project_file_changes",
+        "Files changed by each commit, with lines added and removed (renames: old_path is the former name).",
+        (*_PROJECTS, "projects.file_changes"),
+        (
+            ("repo", "Repository."),
+            ("sha", "The commit (project_commits.sha)."),
+            ("path", "The file's path after the commit."),
+            ("old_path", "Its former path when the commit renamed it."),
+            ("language", "Language by file extension (NULL: not a counted language)."),
+            ("added", "Lines added (0 for binary files)."),
+            ("removed", "Lines removed."),
+        ),
+        _file_changes(False),
+        _file_changes(True),
+        feed="projects://",
+    ),
+    View(
+        "project_files",
+        "Files at each repository's HEAD with lines of code, comments and blanks, and a complexity figure "
+        "(generated and vendored files left out).",
+        (*_PROJECTS, "projects.files"),
+        (
+            ("repo", "Repository."),
+            ("path", "File path."),
+            ("language", "Language, e.g. Python, Rust."),
+            ("code", "Lines of code."),
+            ("comment", "Comment lines."),
+            ("blank", "Blank lines."),
+            ("complexity", "Cyclomatic complexity of the file (sum over its functions; 0 for non-code)."),
+        ),
+        _files(False),
+        _files(True),
+        feed="projects://",
+        example="Which résumé skills show in none of my repositories' languages? → SELECT DISTINCT s.keyword "
+        "FROM resume_skills s WHERE s.keyword IS NOT NULL AND NOT EXISTS (SELECT 1 FROM project_files f "
+        "WHERE lower(f.language) = lower(s.keyword))",
+    ),
+)
+
+VIEWS = VIEWS + PROJECT_VIEWS
+
+
+_PUBLIC_HIDDEN_BY_VIEW = {
+    "memories": _PUBLIC_HIDDEN,
+    "project_repositories": {"public"},
+    "project_commits": {"email"},
+}
+
+
 def view_columns(view: View, public: bool) -> tuple[tuple[str, str], ...]:
-    if public and view.name == "memories":
-        return tuple(c for c in view.columns if c[0] not in _PUBLIC_HIDDEN)
-    return view.columns
+    hidden = _PUBLIC_HIDDEN_BY_VIEW.get(view.name, set()) if public else set()
+    return tuple(c for c in view.columns if c[0] not in hidden)
 
 
 def schema_for(public: bool) -> str:
