@@ -122,10 +122,11 @@ async def test_languages_owners_truck_factor_and_hotspots_follow_the_rules(
     )  # Cargo.toml has only bot history
     owned = {p["author"]: p["files_owned"] for p in people["contributors"]}
     assert owned == {"Ines Halvorsen": 4, "Grace Hopper": 2}  # core.py stays Ines's through its rename
-    # core.py: created, then renamed (history followed), 6 branches
+    # core.py: created, then renamed (history followed); lizard: 6 functions of one branch each (CCN 2);
+    # lib.rs: 5 such functions and the straight-line fn extra (CCN 1)
     assert [(h["path"], h["changes"], h["complexity"]) for h in hot["hotspots"][:2]] == [
-        ("demo/core.py", 2, 7),
-        ("parser/lib.rs", 2, 6),
+        ("demo/core.py", 2, 12),
+        ("parser/lib.rs", 2, 11),
     ]
     assert [(a["period"], a["commits"]) for a in activity["activity"]] == [
         ("2024-01", 4),

@@ -266,7 +266,7 @@ async def hotspots(pool: Pool, repo: str, limit: int) -> list[dict[str, Any]]:
     out = []
     for f in files:
         changes = sum(fa + dl for fa, dl in per_file.get(f["path"], {}).values())
-        score = changes * max(f["complexity"], 1)
+        score = changes * max(f["complexity"] or 1, 1)
         out.append(
             {
                 "path": f["path"],

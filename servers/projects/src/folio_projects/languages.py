@@ -1,9 +1,9 @@
-"""Lines of code per language at HEAD (code / comment / blank) and a complexity estimate per file.
+"""Lines of code per language at HEAD (code / comment / blank).
 
 Files are read from git's object store (``ls-tree`` + ``cat-file --batch``), never from the working
 copy; generated and vendored files are left out. Counts are cached by blob id, so a rescan reads
-only the files that changed. Complexity is a cyclomatic estimate: 1 + the decision points
-(branches, loops, boolean operators, handlers) on code lines.
+only the files that changed. Complexity is left for :mod:`folio_projects.complexity` to measure
+when it is asked for (NULL until then; 0 for languages without functions).
 """
 
 from __future__ import annotations
@@ -51,22 +51,10 @@ NAMES = {"Dockerfile": ("Dockerfile", ("#",), None), "Makefile": ("Makefile", ("
 _VENDORED = re.compile(r"(^|/)(vendor|vendored|third_party|node_modules|dist|build|\.venv)/")
 _GENERATED_NAMES = re.compile(r"(\.min\.(js|css)$|\.lock$|-lock\.json$|_pb2\.py$|\.pb\.go$|(^|/)go\.sum$)")
 _GENERATED_MARK = re.compile(rb"(@generated|Code generated .* DO NOT EDIT|DO NOT EDIT)")
-_DECISIONS = re.compile(r"\b(if|elif|for|while|case|catch|except|match)\b|&&|\|\|")
-_CODE_LANGUAGES = {
-    "Python",
-    "Rust",
-    "Go",
-    "JavaScript",
-    "TypeScript",
-    "Java",
-    "Kotlin",
-    "C",
-    "C++",
-    "C#",
-    "Swift",
-    "Ruby",
-    "Shell",
-}
+MEASURED_LANGUAGES = frozenset(
+    {"Python", "Rust", "Go", "JavaScript", "TypeScript", "Java", "Kotlin", "C", "C++", "C#", "Swift", "Ruby"}
+)
+"""Languages whose cyclomatic complexity lizard measures (see complexity.py)."""
 MAX_BYTES = 1_000_000
 
 
@@ -77,7 +65,7 @@ class FileCount:
     code: int
     comment: int
     blank: int
-    complexity: int
+    complexity: int | None  # None: not measured yet
     blob: str
 
 
@@ -95,7 +83,7 @@ def count_lines(path: str, blob: str, data: bytes) -> FileCount | None:
     if spec is None or b"\0" in data[:8000] or _GENERATED_MARK.search(data[:2000]):
         return None
     language, markers, block = spec
-    code = comment = blank = decisions = 0
+    code = comment = blank = 0
     in_block = False
     for raw in data.decode("utf-8", "replace").splitlines():
         line = raw.strip()
@@ -112,9 +100,7 @@ def count_lines(path: str, blob: str, data: bytes) -> FileCount | None:
             comment += 1
         else:
             code += 1
-            if language in _CODE_LANGUAGES:
-                decisions += len(_DECISIONS.findall(line))
-    complexity = 1 + decisions if language in _CODE_LANGUAGES else 0
+    complexity = None if language in MEASURED_LANGUAGES else 0  # measured on demand (complexity.py)
     return FileCount(path, language, code, comment, blank, complexity, blob)
 
 
@@ -156,17 +142,26 @@ def count_head(repo: Path, head: str, known: dict[str, FileCount]) -> list[FileC
         else:
             wanted.append((path, blob))
     if wanted:
-        data = _git(repo, ["cat-file", "--batch"], "".join(f"{blob}\n" for _, blob in wanted).encode())
-        pos = 0
-        for path, blob in wanted:
-            end = data.index(b"\n", pos)
-            header = data[pos:end].split()
-            pos = end + 1
-            if len(header) < 3 or header[1] != b"blob":
-                continue
-            length = int(header[2])
-            counted = count_lines(path, blob, data[pos : pos + length])
-            pos += length + 1
+        for (path, blob), data in zip(wanted, read_blobs(repo, [b for _, b in wanted]), strict=True):
+            counted = None if data is None else count_lines(path, blob, data)
             if counted is not None:
                 out.append(counted)
+    return out
+
+
+def read_blobs(repo: Path, blobs: list[str]) -> list[bytes | None]:
+    """The contents of ``blobs`` from git's object store (None for one that is not a blob)."""
+    data = _git(repo, ["cat-file", "--batch"], "".join(f"{blob}\n" for blob in blobs).encode())
+    out: list[bytes | None] = []
+    pos = 0
+    for _ in blobs:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] != b"blob":
+            out.append(None)
+            continue
+        length = int(header[2])
+        out.append(data[pos : pos + length])
+        pos += length + 1
     return out

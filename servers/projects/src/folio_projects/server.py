@@ -62,7 +62,7 @@ async def _everything(
     s = await stats_of(service, [name])
     langs = await service.cached("languages", [name], lambda: an.languages(service.pool, [name]))
     bus = await service.cached("bus", [name], lambda: an.bus_factor(service.pool, name))
-    hot = await service.cached("hot", [name], lambda: an.hotspots(service.pool, name, 50))
+    hot = await service.hotspots(name)
     return s, langs, bus, hot
 
 
@@ -213,10 +213,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """Files ranked by changes × complexity, with their numbers (renames followed)."""
         service = await _service(ctx)
         (name,) = await _names(service, repo)
-        hot = await service.cached("hot", [name], lambda: an.hotspots(service.pool, name, 50))
-        if limit > 50:
-            hot = await an.hotspots(service.pool, name, limit)
-        return {"repository": name, "hotspots": hot[:limit]}
+        return {"repository": name, "hotspots": await service.hotspots(name, limit)}
 
     @folio.tool(annotations=READ_ONLY)
     async def projects_bus_factor(ctx: Context[Any, Any], repo: RepoName) -> dict[str, Any]:
@@ -277,7 +274,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         else:
             if repo is None:
                 raise ToolError("a hotspots chart is for one repository; pass repo")
-            hot = await an.hotspots(service.pool, names[0], 15)
+            hot = await service.hotspots(names[0], 15)
             spec = Chart(
                 "barh",
                 f"Hotspots: {label}",

@@ -165,3 +165,20 @@ class ProjectsService:
                 await conn.execute("SELECT count(*) AS n FROM projects.commits WHERE repo = %s", (name,))
             ).fetchone()
         return int(row["n"]) if row else 0
+
+    async def hotspots(self, name: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Hotspots of a repository whose candidates' complexity has been measured (cached up to 50)."""
+        from folio_projects import analytics as an
+        from folio_projects.complexity import measure_hotspot_candidates
+
+        with as_tool_errors():
+            repo = self.portfolio.get(name, self.public)
+
+        async def compute(n: int) -> list[dict[str, Any]]:
+            await measure_hotspot_candidates(self.pool, name, repo.path, n)
+            return await an.hotspots(self.pool, name, n)
+
+        if limit > 50:
+            return await compute(limit)
+        hot: list[dict[str, Any]] = await self.cached("hot", [name], lambda: compute(50))
+        return hot[:limit]

@@ -449,7 +449,10 @@ PROJECT_VIEWS: tuple[View, ...] = (
             ("code", "Lines of code."),
             ("comment", "Comment lines."),
             ("blank", "Blank lines."),
-            ("complexity", "Cyclomatic complexity of the file (sum over its functions; 0 for non-code)."),
+            (
+                "complexity",
+                "Cyclomatic complexity (lizard: the sum over its functions; 0 for non-code; NULL until projects_hotspots measures it).",
+            ),
         ),
         _files(False),
         _files(True),
