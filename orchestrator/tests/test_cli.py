@@ -208,13 +208,45 @@ def test_doctor_reports_each_failure_with_its_fix(
 
     healthy = folio_cli(
         "--fleet",
-        str(fleet_file({"time": peers.time(), "profile": {"command": "folio-profile"}}, "healthy.json")),
+        str(
+            fleet_file(
+                {
+                    "time": peers.time(),
+                    "profile": {"command": "folio-profile"},
+                    "projects": {"command": "folio-projects"},
+                },
+                "healthy.json",
+            )
+        ),
         "doctor",
         env={"FOLIO_DATABASE_URL": database_url, "FOLIO_REDIS_URL": redis_url, "ANTHROPIC_API_KEY": "x"},
     )
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert "✓ server profile" in healthy.stdout
+    assert "✓ server profile" in healthy.stdout and "✓ server projects" in healthy.stdout
+    assert "✓ git " in healthy.stdout and "for projects" in healthy.stdout
     assert "✓ redis" in healthy.stdout and "- node" in healthy.stdout and "everything works" in healthy.stdout
+
+
+def test_doctor_fails_git_that_is_missing_or_too_old(tmp_path: Path) -> None:
+    from folio_orchestrator.config import load_fleet
+    from folio_orchestrator.doctor import check_git
+
+    (tmp_path / "fleet.json").write_text(json.dumps({"mcpServers": {"p": {"command": "folio-projects"}}}))
+    fleet = load_fleet(tmp_path / "fleet.json", {})
+    old = tmp_path / "old-git"
+    old.write_text("#!/bin/sh\necho git version 2.20.1\n")
+    old.chmod(0o755)
+    too_old = check_git(fleet, str(old))
+    assert (
+        too_old.status == "fail"
+        and "2.20.1 is too old for p" in too_old.detail
+        and "2.24" in (too_old.fix or "")
+    )
+    missing = check_git(fleet, str(tmp_path / "no-git"))
+    assert missing.status == "fail" and "not runnable" in missing.detail
+    assert check_git(fleet).status == "ok"
+    (tmp_path / "fleet.json").write_text(json.dumps({"mcpServers": {"q": {"command": "folio-query"}}}))
+    assert check_git(load_fleet(tmp_path / "fleet.json", {})).status == "skip"
 
 
 def test_the_command_table_of_help_matches_each_commands_own_help() -> None:

@@ -270,6 +270,27 @@ async def check_servers(fleet_config: FleetConfig, settings: FolioSettings) -> l
     return checks
 
 
+MIN_GIT = (2, 24)
+"""folio-projects passes --end-of-options before every revision (git 2.24 and later)."""
+
+
+def check_git(fleet: FleetConfig, git: str = "git") -> Check:
+    users = [s.name for s in fleet.enabled if Path(s.command).name == "folio-projects"]
+    if not users:
+        return Check("git", "skip", "no folio-projects server in the fleet")
+    fix = f"install git {MIN_GIT[0]}.{MIN_GIT[1]} or later so that `git` is on PATH"
+    try:
+        out = subprocess.run(
+            [git, "--version"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return Check("git", "fail", f"`git` is not runnable; needed by {', '.join(users)}", fix)
+    match = re.search(r"(\d+)\.(\d+)", out)
+    if match is None or (int(match.group(1)), int(match.group(2))) < MIN_GIT:
+        return Check("git", "fail", f"{out.strip()} is too old for {', '.join(users)}", fix)
+    return Check("git", "ok", f"{out.strip()} for {', '.join(users)}")
+
+
 async def run_doctor(
     fleet_path: Path, settings: FolioSettings, environ: Mapping[str, str] | None = None
 ) -> list[Check]:
@@ -294,5 +315,6 @@ async def run_doctor(
         checks.append(check_model_keys(settings, env))
         if fleet is not None:
             checks.append(check_node(fleet))
+            checks.append(check_git(fleet))
             checks.extend(await check_servers(fleet, settings))
     return checks
