@@ -170,6 +170,43 @@ async def test_new_commits_are_scanned_incrementally_and_subscribers_are_told(
     assert "# work" in report and "| Python |" in report
 
 
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_new_commit_reaches_subscribers_without_a_tool_call(
+    make_settings: Callable[..., FolioSettings],
+    portfolio_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+) -> None:
+    monkeypatch.setattr("folio_projects.service.WATCH_SECONDS", 0.05)
+    work = portfolio_dir / "work"
+    uri = "projects://work/stats.json"
+    heard = anyio.Event()
+
+    def commit_elsewhere() -> None:
+        (work / "new.py").write_text("x = 1\n")
+        git(work, "add", "new.py")
+        git(work, "commit", "-qm", "Pushed from elsewhere", when=1_710_500_000)
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and message.params.uri == uri:
+            heard.set()
+
+    async with client(make_settings(), mode=mode, message_handler=on_message) as c:
+        assert (await call(c, "projects_stats", {"repo": "work"}))["commits"] == 1
+        if mode == "legacy":
+            await c.subscribe_resource(uri)
+            commit_elsewhere()
+            await heard.wait()  # the watcher saw HEAD move and scanned
+        else:
+            async with c.listen(resource_subscriptions=[uri]) as subscription:
+                commit_elsewhere()
+                async for event in subscription:
+                    assert getattr(event, "uri", None) == uri
+                    break
+        text = (await c.read_resource(uri)).contents[0].text  # type: ignore[union-attr]
+    assert json.loads(text)["stats"]["commits"] == 2
+
+
 async def test_bad_input_gets_errors_the_model_can_act_on(
     make_settings: Callable[..., FolioSettings],
 ) -> None:

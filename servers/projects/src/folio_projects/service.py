@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,6 +24,17 @@ from folio_projects.portfolio import Portfolio, Repository, load_portfolio
 from folio_projects.samples import ensure_sample
 
 log = structlog.get_logger(__name__)
+
+
+def _seconds(value: str | None, default: float) -> float:
+    try:
+        return max(0.0, float(value)) if value else default
+    except ValueError:
+        return default
+
+
+WATCH_SECONDS = _seconds(os.environ.get("FOLIO_PROJECTS_WATCH_SECONDS"), 5.0)
+"""How often each scanned repository's HEAD is compared with the stored one (0: never)."""
 
 CONFIRM_ABOVE = 10_000
 """A full rescan of a repository with more stored commits than this asks for confirmation."""
@@ -72,6 +84,31 @@ class ProjectsService:
             if repo.generated:
                 await anyio.to_thread.run_sync(ensure_sample, repo.generated, repo.path)
         await service.record_metadata()
+        if WATCH_SECONDS > 0:
+            runtime.start_background("projects-ref-watcher", service.watch_refs)
+
+    async def watch_refs(self) -> None:
+        """Scan a repository as soon as its HEAD moves (a commit, a pull, a force-push), so that
+        subscribers hear of new commits without asking. Only repositories scanned before are
+        followed: the first scan of a repository happens when it is first asked about."""
+        from folio_projects.gitcmd import head
+
+        while True:
+            await anyio.sleep(WATCH_SECONDS)
+            async with self.pool.connection() as conn:
+                rows = await (
+                    await conn.execute("SELECT name, head FROM projects.repositories WHERE head IS NOT NULL")
+                ).fetchall()
+            stored = {r["name"]: r["head"] for r in rows}
+            for repo in self.portfolio.visible(self.public):
+                if repo.name not in stored or not repo.path.is_dir():
+                    continue
+                try:
+                    tip = await anyio.to_thread.run_sync(head, repo.path)
+                    if tip != stored[repo.name]:
+                        await self.refresh(repo)
+                except (ToolError, ProjectsError) as exc:
+                    log.warning("watched repository not scanned", repo=repo.name, error=str(exc))
 
     async def record_metadata(self) -> None:
         """Store what projects.yaml says of each repository (one no longer listed is not public) and

@@ -101,7 +101,22 @@ class Runtime:
         self._connected = anyio.Event()  # the client sent a first connect request
         self._last_connect = 0.0  # when the last connect request was answered
         self._failure: BaseException | None = None
+        self._tasks: anyio.abc.TaskGroup | None = None
         self.state: dict[str, Any] = {}
+
+    def start_background(self, name: str, fn: Callable[[], Awaitable[None]]) -> None:
+        """Run ``fn`` for the life of the server (a watcher, a poller): cancelled at shutdown; a
+        failure is logged and ends only that task, never the server."""
+        if self._tasks is None:
+            raise RuntimeError("background tasks start from on_ready, once the runtime is up")
+
+        async def guarded() -> None:
+            try:
+                await fn()
+            except Exception as exc:
+                log.error("background task failed", task=name, error=str(exc))
+
+        self._tasks.start_soon(guarded, name=name)
 
     @property
     def pool(self) -> Pool:
@@ -268,6 +283,7 @@ class FolioServer:
             feed_started = anyio.Event()
             tg.start_soon(lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set))
             await feed_started.wait()
+            runtime._tasks = tg
             if self.on_ready is not None:
                 await self.on_ready(runtime)
         except Exception as exc:
