@@ -296,7 +296,10 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """Commits, files and languages that show a skill, with dates."""
         service = await _service(ctx)
         names = await _names(service, None)
-        found = await an.evidence(service.pool, names, skill.strip())
+        wanted = skill.strip()
+        found = await service.cached(
+            f"evidence:{wanted.lower()}", names, lambda: an.evidence(service.pool, names, wanted)
+        )
         return {"repositories": names, **found}
 
     @folio.tool(annotations=READ_ONLY)
