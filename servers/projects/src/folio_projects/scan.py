@@ -130,25 +130,41 @@ async def _scan(
             stream = _batches(
                 parse_log(stream_git(path, [*LOG_ARGS, "--end-of-options", tip, *exclude, "--"]))
             )
+
+            def parsed() -> tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
+                batch = next(stream, None)
+                return None if batch is None else (len(batch), *_rows(batch, repo.name, portfolio))
+
+            # git and the parser (a worker thread) run one batch ahead of the COPY into PostgreSQL
+            send, receive = anyio.create_memory_object_stream[
+                tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+            ](1)
+
+            async def produce() -> None:
+                async with send:
+                    while item := await anyio.to_thread.run_sync(parsed):
+                        await send.send(item)
+
             try:
-                while batch := await anyio.to_thread.run_sync(next, stream, None):
-                    crows, frows = _rows(batch, repo.name, portfolio)
-                    async with conn.cursor().copy(
-                        "COPY projects.commits (repo, sha, author, email, authored_at, tz_minutes, is_merge, "
-                        "is_bot, is_reformat, is_owner, added, removed, subject) FROM STDIN"
-                    ) as copy:
-                        for r in crows:
-                            await copy.write_row(r)
-                    async with conn.cursor().copy(
-                        "COPY projects.file_changes (repo, sha, seq, path, old_path, added, removed) FROM STDIN"
-                    ) as copy:
-                        for r in frows:
-                            await copy.write_row(r)
-                    done += len(batch)
-                    if progress is not None:
-                        await progress(done, total)
+                async with anyio.create_task_group() as tg, receive:
+                    tg.start_soon(produce)
+                    async for n, crows, frows in receive:
+                        async with conn.cursor().copy(
+                            "COPY projects.commits (repo, sha, author, email, authored_at, tz_minutes, is_merge, "
+                            "is_bot, is_reformat, is_owner, added, removed, subject) FROM STDIN"
+                        ) as copy:
+                            for r in crows:
+                                await copy.write_row(r)
+                        async with conn.cursor().copy(
+                            "COPY projects.file_changes (repo, sha, seq, path, old_path, added, removed) FROM STDIN"
+                        ) as copy:
+                            for r in frows:
+                                await copy.write_row(r)
+                        done += n
+                        if progress is not None:
+                            await progress(done, total)
             finally:
-                stream.close()
+                stream.close()  # the producer has ended: the task group waited for it
         await _store_files(conn, path, repo.name, tip)
         if not path.is_dir():  # rolls the whole scan back: a vanished repository stores nothing new
             raise GitError(f"repository {repo.name!r} disappeared")
