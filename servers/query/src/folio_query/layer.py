@@ -463,13 +463,54 @@ PROJECT_VIEWS: tuple[View, ...] = (
     ),
 )
 
-VIEWS = VIEWS + PROJECT_VIEWS
+# --------------------------------------------------------------------------- documents (folio-resources)
+
+
+def _documents(public: bool) -> str:
+    flag = "" if public else "d.public, d.confirm, "
+    return (
+        f"SELECT d.path, d.kind, d.mime, d.title, d.size, to_timestamp(d.mtime_ns / 1e9) AS modified_at, {flag}"
+        "d.meta, d.chunk_count, d.indexed_at FROM docs.documents d" + (" WHERE d.public" if public else "")
+    )
+
+
+DOCUMENT_VIEWS: tuple[View, ...] = (
+    View(
+        "documents",
+        "The owner's documents (Markdown, text, HTML, PDF …) as indexed by the resources server: metadata only; "
+        "read a document's text with docs_read. For visitors: public documents only.",
+        ("docs.documents",),
+        (
+            (
+                "path",
+                "Path under the documents root, e.g. talks/kubernetes.md (the resource is docs://<path>).",
+            ),
+            ("kind", "markdown, text, html, pdf, binary or unreadable."),
+            ("mime", "MIME type."),
+            ("title", "Title (front matter, HTML <title>, PDF metadata or first heading)."),
+            ("size", "Size in bytes."),
+            ("modified_at", "When the file last changed."),
+            ("public", "Whether visitors may see it."),
+            ("confirm", "Whether reading it asks the owner first."),
+            ("meta", "Front matter and other metadata (jsonb), e.g. meta->>'date', meta->'tags'."),
+            ("chunk_count", "How many search chunks it was split into."),
+            ("indexed_at", "When it was last indexed."),
+        ),
+        _documents(False),
+        _documents(True),
+        feed="docs://",
+        example="My documents by kind → SELECT kind, count(*), sum(size) FROM documents GROUP BY kind",
+    ),
+)
+
+VIEWS = VIEWS + PROJECT_VIEWS + DOCUMENT_VIEWS
 
 
 _PUBLIC_HIDDEN_BY_VIEW = {
     "memories": _PUBLIC_HIDDEN,
     "project_repositories": {"public"},
     "project_commits": {"email"},
+    "documents": {"public", "confirm"},
 }
 
 
