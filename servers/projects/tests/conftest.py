@@ -46,6 +46,13 @@ repositories:
 """
 
 
+@pytest.fixture(autouse=True)
+def no_ref_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process servers do not follow refs unless a test asks: a background scan would race the
+    scans a test drives itself."""
+    monkeypatch.setattr("folio_projects.service.WATCH_SECONDS", 0.0)
+
+
 @pytest.fixture
 def portfolio_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "portfolio"
