@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-# Fields separated by US, records started by RS; the subject last (it may hold anything but NUL).
-LOG_FORMAT = "%x1e%H%x1f%P%x1f%aN%x1f%aE%x1f%at%x1f%ai%x1f%s"
+# Every field ends with NUL, which no name, e-mail or subject can hold; a commit starts with a
+# token of RS + its hash. Then, with -z, the numstat entries follow as NUL-separated tokens.
+LOG_FORMAT = "%x1e%H%x00%P%x00%aN%x00%aE%x00%at%x00%ai%x00%s%x00"
 LOG_ARGS = (
     "log",
     "-z",
@@ -61,55 +63,57 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() else 0  # '-' for binary files
 
 
-def _commit(record: str) -> ParsedCommit | None:
-    header, _, rest = record.partition("\0")
-    parts = header.split("\x1f", 6)
-    if len(parts) != 7:
-        return None
-    sha, parents, author, email, ts, iso, subject = parts
-    commit = ParsedCommit(
-        sha=sha,
-        parents=len(parents.split()),
-        author=author,
-        email=email,
-        timestamp=int(ts) if ts.isdigit() else 0,
-        tz_minutes=_tz(iso),
-        subject=subject,
-    )
-    tokens = rest.lstrip("\n").split("\0")
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        if not token:
-            continue
-        added, _, tail = token.partition("\t")
-        removed, _, path = tail.partition("\t")
-        old: str | None = None
-        if not path:  # a rename: the old and new paths follow as two tokens
-            old = tokens[i] if i < len(tokens) else ""
-            path = tokens[i + 1] if i + 1 < len(tokens) else old
-            i += 2
-        commit.files.append(FileChange(path, old, _count(added), _count(removed)))
-    return commit
+_START = re.compile(r"\x1e(?:[0-9a-f]{40}|[0-9a-f]{64})")
 
 
-def parse_log(chunks: Iterable[bytes]) -> Iterator[ParsedCommit]:
-    """Commits from the raw stream, as they arrive (a chunk boundary may fall anywhere)."""
+def _tokens(chunks: Iterable[bytes]) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     pending = ""
     for chunk in chunks:
         pending += decoder.decode(chunk)
-        records = pending.split("\x1e")
-        pending = records.pop()
-        for record in records:
-            if record:
-                parsed = _commit(record)
-                if parsed is not None:
-                    yield parsed
+        parts = pending.split("\0")
+        pending = parts.pop()
+        yield from parts
+    pending += decoder.decode(b"", final=True)
     if pending:
-        parsed = _commit(pending)
-        if parsed is not None:
-            yield parsed
+        yield pending
+
+
+def parse_log(chunks: Iterable[bytes]) -> Iterator[ParsedCommit]:
+    """Commits from the raw stream, as they arrive (a chunk boundary may fall anywhere).
+
+    The header's fields are taken by position between NULs, so a subject or a name holding any
+    separator character cannot cut a commit short or start a false one."""
+    tokens = _tokens(chunks)
+    commit: ParsedCommit | None = None
+    for token in tokens:
+        if _START.fullmatch(token):
+            if commit is not None:
+                yield commit
+            parents, author, email, ts, iso, subject = (next(tokens, "") for _ in range(6))
+            commit = ParsedCommit(
+                sha=token[1:],
+                parents=len(parents.split()),
+                author=author,
+                email=email,
+                timestamp=int(ts) if ts.isdigit() else 0,
+                tz_minutes=_tz(iso),
+                subject=subject,
+            )
+            continue
+        entry = token.lstrip("\n")
+        if commit is None or not entry:
+            continue
+        added, _, tail = entry.partition("\t")
+        removed, tab, path = tail.partition("\t")
+        if not tab:
+            continue  # not a numstat entry
+        old: str | None = None
+        if not path:  # a rename: the old and new paths follow as two tokens
+            old = next(tokens, "")
+            path = next(tokens, "") or old
+        commit.files.append(FileChange(path, old, _count(added), _count(removed)))
+    if commit is not None:
+        yield commit
