@@ -100,3 +100,36 @@ async def test_job_fit_cites_the_owners_commits_next_to_the_resume(
         "analytics-demo"
     }  # the private working copy is not shown
     assert visitor["rust"] == shown["rust"]
+
+
+async def test_the_query_layer_answers_from_a_real_scan(
+    make_settings: Callable[..., FolioSettings], tmp_path: Path
+) -> None:
+    from folio_query.server import build_server as build_query
+
+    owner = make_settings()
+    async with Client(build_projects(owner).mcp) as c:
+        assert not (await c.call_tool("projects_list", {})).is_error
+    demo = tmp_path / "data" / "projects" / "generated" / "analytics-demo"
+    sql = (
+        "SELECT f.language, count(DISTINCT c.sha) AS commits FROM project_commits c "
+        "JOIN project_file_changes f ON f.repo = c.repo AND f.sha = c.sha "
+        "WHERE c.repo = 'analytics-demo' AND c.is_owner AND NOT c.is_merge AND f.language IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    async with Client(build_query(owner).mcp) as q:
+        result = await q.call_tool("query_sql", {"sql": sql})
+        assert not result.is_error and result.structured_content is not None
+        rows = {language: n for language, n in result.structured_content["rows"]}
+        repos = await q.call_tool(
+            "query_sql", {"sql": "SELECT name, public FROM project_repositories ORDER BY 1"}
+        )
+        assert repos.structured_content is not None
+    assert rows["Rust"] == owner_commits(demo, "*.rs") and rows["Python"] == owner_commits(demo, "*.py")
+    assert "Go" not in rows  # written by someone else
+    assert repos.structured_content["rows"] == [["analytics-demo", True], ["gone", False], ["work", False]]
+    async with Client(build_query(make_settings(audience="public")).mcp) as q:
+        visible = await q.call_tool("query_sql", {"sql": "SELECT name FROM project_repositories"})
+        assert visible.structured_content is not None and visible.structured_content["rows"] == [
+            ["analytics-demo"]
+        ]
