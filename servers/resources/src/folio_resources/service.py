@@ -1,0 +1,333 @@
+"""The resources server's domain operations over the library and the index, and the live parts:
+the file watcher that keeps the index current and the list-changed delivery on both paths."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import ResourcesListChanged
+
+from folio_core.mcp import Runtime
+from folio_resources.errors import DocsError, NotFoundError, NotTextError, shown
+from folio_resources.index import LIST_CHANGED, Hit, Index, SyncReport, snippet
+from folio_resources.library import Document, Library, doc_uri, raw_uri
+
+log = structlog.get_logger(__name__)
+
+PAGE_SIZE = 50
+DEBOUNCE_MS = 300
+STEP_MS = 30
+WITHHELD = "[withheld: the owner asks to be asked before this document is read; use docs_read]"
+
+
+def encode_cursor(path: str) -> str:
+    return base64.urlsafe_b64encode(path.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ToolError("the cursor is not one this server gave; call docs_list without a cursor") from None
+
+
+def modified_iso(mtime_ns: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz=UTC).isoformat(timespec="seconds")
+
+
+class DocsService:
+    STATE_KEY = "docs"
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.public_only = runtime.settings.is_public
+        self.library = Library(runtime.settings)
+        self.index = Index(runtime.pool, runtime.embedder, self.library)
+        self.last_sync: SyncReport | None = None
+        self.watching = anyio.Event()
+        self.on_synced: Callable[[SyncReport], None] | None = None
+
+    @classmethod
+    async def start(cls, runtime: Runtime) -> None:
+        service = cls(runtime)
+        await service.index.prepare()
+        service.last_sync = await service.index.sync()
+        runtime.state[cls.STATE_KEY] = service
+        if runtime.tasks is not None:
+            runtime.tasks.start_soon(service.watch)
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> DocsService:
+        service = runtime.state.get(cls.STATE_KEY)
+        if not isinstance(service, DocsService):  # pragma: no cover - set by start()
+            raise ToolError("the resources server is not initialised")
+        return service
+
+    # ------------------------------------------------------------------- live
+
+    async def watch(self) -> None:
+        """Follow the roots' files until cancelled: each batch of changes re-indexes what changed."""
+        from watchfiles import awatch
+
+        roots = [p for p in self.library.root_paths if p.is_dir()]
+        if not roots:
+            log.warning("no document folder exists; nothing to watch")
+            return
+        stop = anyio.Event()
+        watcher = awatch(
+            *roots, watch_filter=None, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop, recursive=True
+        )
+        self.watching.set()
+        try:
+            async for changes in watcher:
+                await self._changed({Path(p) for _, p in changes})
+        finally:
+            stop.set()
+
+    async def _changed(self, files: set[Path]) -> None:
+        full = any(p.name == ".gitignore" for p in files)
+        paths = [rel for p in files if (rel := self.library.relative(p)) is not None]
+        try:
+            report = await self.index.sync(None if full else paths)
+        except Exception as exc:  # keep watching whatever one batch did
+            log.error("re-indexing failed", error=str(exc))
+            return
+        self.last_sync = report
+        if self.on_synced is not None:
+            self.on_synced(report)
+
+    async def feed_event(self, uri: str) -> None:
+        """A change-feed event: the list changed → list_changed on both paths."""
+        if not uri.startswith(LIST_CHANGED):
+            return
+        if self.public_only and not uri.endswith("public"):
+            return  # a private document came or went: nothing a public caller may notice
+        await self.runtime.notifier.bus.publish(ResourcesListChanged())
+        sessions: dict[int, Any] = self.runtime.state.setdefault("docs.sessions", {})
+        for key, session in list(sessions.items()):
+            try:
+                await session.send_resource_list_changed()
+            except Exception as exc:  # a closed connection: forget it
+                log.debug("dropping session", error=repr(exc))
+                sessions.pop(key, None)
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, path: str) -> Document:
+        try:
+            return self.library.read(path)
+        except DocsError as exc:
+            raise ToolError(str(exc)) from exc
+
+    def may_watch(self, uri: str) -> bool:
+        """Whether a caller may subscribe to ``uri``: an existing document it may read."""
+        from folio_resources.library import path_of_uri
+
+        try:
+            path = path_of_uri(uri)
+        except UnicodeError:
+            return False
+        if path is None:
+            return False
+        try:
+            self.library.read(path)
+        except DocsError:
+            return False
+        return True
+
+    async def listing(self, path: str | None, cursor: str | None, limit: int = PAGE_SIZE) -> dict[str, Any]:
+        prefix = ""
+        if path not in (None, "", "/"):
+            assert path is not None
+            if not self.library.allowed(path, is_dir=True) or not self.library.is_dir(path):
+                if self.library.allowed(path) and await self._visible_row(path) is not None:
+                    raise ToolError(f"{shown(path)} is a document, not a folder; call docs_info or docs_read")
+                raise ToolError(str(NotFoundError(path)))
+            prefix = path.strip("/") + "/"
+        after = decode_cursor(cursor) if cursor else None
+        rows = await self.index.listing(prefix, after, limit + 1, self.public_only)
+        docs = []
+        for r in rows[:limit]:
+            if not self.library.allowed(r["path"]):
+                continue  # excluded since it was indexed (a .gitignore edit not yet synced)
+            docs.append(self.describe_row(r))
+        more = len(rows) > limit
+        return {
+            "folder": prefix.rstrip("/") or "/",
+            "documents": docs,
+            "next_cursor": encode_cursor(rows[limit - 1]["path"]) if more else None,
+        }
+
+    def describe_row(self, r: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            "path": r["path"],
+            "uri": doc_uri(r["path"]),
+            "title": r["title"],
+            "kind": r["kind"],
+            "mime_type": r["mime"],
+            "size": r["size"],
+            "modified": modified_iso(r["mtime_ns"]),
+        }
+        if not self.public_only:
+            out["public"] = r["public"]
+        if r.get("confirm"):
+            out["asks_confirmation"] = True
+        if r.get("problem"):
+            out["problem"] = r["problem"]
+        return out
+
+    async def _visible_row(self, path: str) -> dict[str, Any] | None:
+        row = await self.index.row(path)
+        if row is None or (self.public_only and not row["public"]) or not self.library.allowed(path):
+            return None
+        return row
+
+    async def info(self, path: str) -> dict[str, Any]:
+        document = self.read(path)
+        ex = document.extracted
+        row = await self.index.row(path)
+        out: dict[str, Any] = {
+            "path": path,
+            "uri": doc_uri(path),
+            "title": ex.title,
+            "kind": ex.kind,
+            "mime_type": ex.mime,
+            "size": document.info.size,
+            "modified": modified_iso(document.info.mtime_ns),
+            "sha256": document.digest,
+            "characters": len(ex.text) if ex.text is not None else None,
+            "pages": len(ex.pages) or None,
+            "front_matter": ex.meta,
+            "asks_confirmation": ex.confirm,
+            "indexed": row is not None and row["content_hash"] == document.digest,
+            "chunks": row["chunk_count"] if row is not None else 0,
+            "warnings": list(ex.warnings),
+        }
+        if not self.public_only:
+            out["public"] = document.public
+        if ex.kind in ("pdf", "binary"):
+            out["raw_uri"] = raw_uri(path)
+        return out
+
+    def text_of(self, document: Document) -> str:
+        ex = document.extracted
+        if ex.text is None:
+            raise ToolError(
+                str(
+                    NotTextError(
+                        f"{document.path} is binary ({ex.mime}, {document.info.size:,} bytes) and has no text; "
+                        f"read it as the resource {doc_uri(document.path)} (a blob)"
+                    )
+                )
+            )
+        return ex.text
+
+    def read_text(self, document: Document, offset: int, length: int) -> dict[str, Any]:
+        text = self.text_of(document)
+        if offset > len(text):
+            raise ToolError(f"offset {offset:,} is past the end: {document.path} has {len(text):,} characters")
+        piece = text[offset : offset + length]
+        end = offset + len(piece)
+        ex = document.extracted
+        return {
+            "path": document.path,
+            "uri": doc_uri(document.path),
+            "title": ex.title,
+            "mime_type": ex.mime,
+            "front_matter": ex.meta,
+            "offset": offset,
+            "total_characters": len(text),
+            "text": piece,
+            "next_offset": end if end < len(text) else None,
+            "warnings": list(ex.warnings),
+        }
+
+    # ------------------------------------------------------------------ search
+
+    async def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        hits = await self.index.search(query, limit * 2, self.public_only)
+        out = []
+        for hit in hits:
+            if not self._still_visible(hit):
+                continue
+            row = await self.index.row(hit.path)
+            withheld = bool(row and row["confirm"])
+            out.append(
+                {
+                    "path": hit.path,
+                    "uri": doc_uri(hit.path),
+                    "title": hit.title,
+                    "location": hit.location,
+                    "snippet": WITHHELD if withheld else snippet(hit.text, query),
+                    "score": round(hit.score, 5),
+                }
+            )
+            if len(out) >= limit:
+                break
+        return out
+
+    def _still_visible(self, hit: Hit) -> bool:
+        if self.public_only and not hit.public:
+            return False
+        return self.library.allowed(hit.path)
+
+    async def grep(self, pattern: str, path: str | None, max_matches: int, context: int) -> dict[str, Any]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ToolError(f"the pattern is not a valid regular expression: {exc}") from exc
+        like = "%"
+        if path not in (None, "", "/"):
+            assert path is not None
+            if self.library.allowed(path) and await self._visible_row(path) is not None:
+                like = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            elif self.library.allowed(path, is_dir=True) and self.library.is_dir(path):
+                like = path.strip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+            else:
+                raise ToolError(str(NotFoundError(path)))
+        from psycopg import errors as pg_errors
+
+        try:
+            rows = await self.index.grep(pattern, like, self.public_only, max_matches)
+        except pg_errors.InvalidRegularExpression as exc:
+            raise ToolError(f"the pattern is not a regular expression this search accepts: {exc}") from exc
+        except pg_errors.QueryCanceled as exc:
+            raise ToolError("the pattern took too long to match; use a simpler or more specific one") from exc
+        truncated = len(rows) > max_matches
+        rows = rows[:max_matches]
+        texts: dict[str, list[str]] = {}
+        confirm: dict[str, bool] = {}
+        matches = []
+        for r in rows:
+            if not self.library.allowed(r["path"]):
+                continue
+            if r["path"] not in confirm:
+                row = await self.index.row(r["path"])
+                confirm[r["path"]] = bool(row and row["confirm"])
+            withheld = confirm[r["path"]]
+            match: dict[str, Any] = {
+                "path": r["path"],
+                "uri": doc_uri(r["path"]),
+                "line": r["line"],
+                "text": WITHHELD if withheld else r["text"][:500],
+            }
+            if context and not withheld:
+                if r["path"] not in texts:
+                    texts[r["path"]] = (await self.index.text_of(r["path"]) or "").split("\n")
+                lines = texts[r["path"]]
+                i = r["line"] - 1
+                match["before"] = [line[:500] for line in lines[max(0, i - context) : i]]
+                match["after"] = [line[:500] for line in lines[i + 1 : i + 1 + context]]
+            matches.append(match)
+        return {"pattern": pattern, "matches": matches, "truncated": truncated}
