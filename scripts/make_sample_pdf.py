@@ -9,7 +9,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "configs" / "portfolio" / "docs" / "public" / "point-in-time-features.pdf"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "configs"
+    / "portfolio"
+    / "docs"
+    / "public"
+    / "point-in-time-features.pdf"
+)
 TITLE = "Point-in-time correct features without a feature platform"
 
 PAGES = [

@@ -101,7 +101,7 @@ class SafeRoot:
     def __init__(self, path: Path) -> None:
         self.path = path
         # .gitignore rules per directory, keyed by the file's identity so an edit is seen
-        self._ignores: dict[Parts, tuple[tuple[int, int, int], pathspec.PathSpec | None]] = {}
+        self._ignores: dict[Parts, tuple[tuple[int, int, int], pathspec.GitIgnoreSpec | None]] = {}
 
     # ------------------------------------------------------------------ opening
 
@@ -187,7 +187,7 @@ class SafeRoot:
 
     # --------------------------------------------------------------- exclusions
 
-    def _ignore_rules(self, directory: Parts) -> pathspec.PathSpec | None:
+    def _ignore_rules(self, directory: Parts) -> pathspec.GitIgnoreSpec | None:
         try:
             fd, info = self.open_file((*directory, ".gitignore"))
         except PathRefused:

@@ -214,7 +214,9 @@ def _pdf(name: str, data: bytes) -> Extracted:
         if reader.is_encrypted and not reader.decrypt(""):
             raise ExtractionError(f"{name} is an encrypted PDF; its text cannot be read without the password")
         if len(reader.pages) > MAX_PDF_PAGES:
-            raise ExtractionError(f"{name} has {len(reader.pages):,} pages; at most {MAX_PDF_PAGES:,} are read")
+            raise ExtractionError(
+                f"{name} has {len(reader.pages):,} pages; at most {MAX_PDF_PAGES:,} are read"
+            )
         parts: list[str] = []
         starts: list[int] = []
         offset = 0
@@ -224,11 +226,15 @@ def _pdf(name: str, data: bytes) -> Extracted:
             parts.append(page_text)
             offset += len(page_text) + 2
         info = reader.metadata
-        title = info.title if info is not None and isinstance(info.title, str) and info.title.strip() else None
+        title = (
+            info.title if info is not None and isinstance(info.title, str) and info.title.strip() else None
+        )
     except ExtractionError:
         raise
     except Exception as exc:  # pypdf raises many kinds for damaged files
-        raise ExtractionError(f"{name} is not a readable PDF (damaged or unsupported: {type(exc).__name__})") from exc
+        raise ExtractionError(
+            f"{name} is not a readable PDF (damaged or unsupported: {type(exc).__name__})"
+        ) from exc
     text = "\n\n".join(parts)
     warnings = () if text.strip() else ("the PDF has no extractable text (scanned images?)",)
     return Extracted("pdf", "application/pdf", text, title, pages=tuple(starts), warnings=warnings)

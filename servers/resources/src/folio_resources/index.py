@@ -40,6 +40,8 @@ FEED_PREFIXES = ("docs://",)
 def list_changed_uri(public: bool) -> str:
     """The list-changed event, saying whether a public caller may notice it."""
     return f"{LIST_CHANGED}={'public' if public else 'private'}"
+
+
 _RRF_K = 60
 _CANDIDATES = 40
 _EMBED_BATCH = 64
@@ -215,7 +217,17 @@ class Index:
                         "INSERT INTO docs.chunks (path, ord, start_offset, end_offset, location, text, public,"
                         " embedding, embedding_model) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                         [
-                            (info.path, c.ord, c.start, c.end, c.location, c.text, public, v, self.embedder.name)
+                            (
+                                info.path,
+                                c.ord,
+                                c.start,
+                                c.end,
+                                c.location,
+                                c.text,
+                                public,
+                                v,
+                                self.embedder.name,
+                            )
                             for c, v in zip(item.chunks, vectors, strict=True)
                         ],
                     )
@@ -265,7 +277,9 @@ class Index:
 
     # ------------------------------------------------------------------ reading
 
-    async def listing(self, prefix: str, after: str | None, limit: int, public_only: bool) -> list[dict[str, Any]]:
+    async def listing(
+        self, prefix: str, after: str | None, limit: int, public_only: bool
+    ) -> list[dict[str, Any]]:
         """Indexed documents under ``prefix`` in path order, after the cursor ``after``."""
         like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         async with self.pool.connection() as conn:
@@ -337,7 +351,15 @@ class Index:
                 continue  # the best chunk of each document
             seen.add(r["path"])
             hits.append(
-                Hit(r["path"], r["title"], r["location"], r["text"], float(r["score"]), float(r["similarity"]), r["public"])
+                Hit(
+                    r["path"],
+                    r["title"],
+                    r["location"],
+                    r["text"],
+                    float(r["score"]),
+                    float(r["similarity"]),
+                    r["public"],
+                )
             )
             if len(hits) >= limit:
                 break
@@ -366,7 +388,9 @@ class Index:
 
     async def text_of(self, path: str) -> str | None:
         async with self.pool.connection() as conn:
-            row = await (await conn.execute("SELECT text FROM docs.documents WHERE path = %s", (path,))).fetchone()
+            row = await (
+                await conn.execute("SELECT text FROM docs.documents WHERE path = %s", (path,))
+            ).fetchone()
         return row["text"] if row is not None else None
 
 

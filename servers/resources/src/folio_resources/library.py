@@ -192,7 +192,11 @@ class Library:
                     raise NotFoundError(path) from None
                 raise
             cached = Document(
-                _info(path, st), data, hashlib.sha256(data).hexdigest(), extracted, self.in_public_folder(path)
+                _info(path, st),
+                data,
+                hashlib.sha256(data).hexdigest(),
+                extracted,
+                self.in_public_folder(path),
             )
             self._cache[key] = cached
             while len(self._cache) > 64:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from mcp.server.lowlevel.server import HandlerEntry
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
@@ -30,12 +31,11 @@ from mcp.types import (
     TextResourceContents,
 )
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS
-from mcp.server.mcpserver.exceptions import ToolError
 
 from folio_core.mcp import FolioServer
 from folio_core.validation import show_text, text_problem
 from folio_resources.errors import DocsError, NotFoundError
-from folio_resources.library import RAW_SCHEME, SCHEME, MAX_FILE_BYTES
+from folio_resources.library import MAX_FILE_BYTES, RAW_SCHEME, SCHEME
 from folio_resources.service import PAGE_SIZE, DocsService, decode_cursor, encode_cursor, modified_iso
 
 BLOB_LIMIT = 10 * 1024 * 1024
@@ -61,7 +61,9 @@ def split_uri(uri: str) -> tuple[bool, str]:
             if "?" in uri or "#" in uri:
                 break
             return raw, path
-    raise _refusal(uri, f"Unknown resource {show_text(uri)}; documents are docs://{{path}} (see resources/list).")
+    raise _refusal(
+        uri, f"Unknown resource {show_text(uri)}; documents are docs://{{path}} (see resources/list)."
+    )
 
 
 def install_live(folio: FolioServer) -> None:
@@ -71,7 +73,10 @@ def install_live(folio: FolioServer) -> None:
         return DocsService.of(await folio.ready_runtime())
 
     async def remember(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
-        if getattr(ctx, "protocol_version", None) in HANDSHAKE_PROTOCOL_VERSIONS and folio.runtime is not None:
+        if (
+            getattr(ctx, "protocol_version", None) in HANDSHAKE_PROTOCOL_VERSIONS
+            and folio.runtime is not None
+        ):
             session = ctx.session
             sessions = folio.runtime.state.setdefault(SESSIONS_KEY, {})
             sessions.setdefault(id(getattr(session, "_connection", session)), session)
@@ -125,7 +130,9 @@ def install_live(folio: FolioServer) -> None:
             )
         if raw or ex.text is None:
             if document.info.size > min(BLOB_LIMIT, MAX_FILE_BYTES):
-                raise _refusal(uri, f"{path} is {document.info.size:,} bytes; blobs of at most {BLOB_LIMIT:,} are sent")
+                raise _refusal(
+                    uri, f"{path} is {document.info.size:,} bytes; blobs of at most {BLOB_LIMIT:,} are sent"
+                )
             blob = BlobResourceContents(
                 uri=uri, blob=base64.b64encode(document.data).decode(), mime_type=ex.mime
             )
@@ -161,4 +168,6 @@ def install_live(folio: FolioServer) -> None:
                 params = params.model_copy(update={"notifications": notifications})
             return await listen(ctx, params)
 
-        lowlevel._request_handlers["subscriptions/listen"] = HandlerEntry(listen_entry.params_type, gated_listen)
+        lowlevel._request_handlers["subscriptions/listen"] = HandlerEntry(
+            listen_entry.params_type, gated_listen
+        )

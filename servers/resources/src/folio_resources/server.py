@@ -38,7 +38,9 @@ _CHARS_PER_TOKEN = 4
 DocPath = Annotated[
     str,
     Field(
-        min_length=1, max_length=1024, description="A document path from docs_list or docs_search, e.g. about.md."
+        min_length=1,
+        max_length=1024,
+        description="A document path from docs_list or docs_search, e.g. about.md.",
     ),
 ]
 Confirm = Annotated[
@@ -68,7 +70,9 @@ async def _ask_summary(
         return None
     service = await _service(ctx)
     text = service.text_of(service.read(path))[: SUMMARY_BUDGET_TOKENS * _CHARS_PER_TOKEN]
-    prompt = f"Summarise this document ({path}) in at most 200 words, keeping names, dates and numbers:\n\n{text}"
+    prompt = (
+        f"Summarise this document ({path}) in at most 200 words, keeping names, dates and numbers:\n\n{text}"
+    )
     return Sample(
         [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
         max_tokens=500,
@@ -109,7 +113,8 @@ def build_server(settings: FolioSettings) -> FolioServer:
     async def docs_list(
         ctx: Context[Any, Any],
         path: Annotated[
-            str | None, Field(max_length=1024, description="A folder to list, e.g. talks; omit for every document.")
+            str | None,
+            Field(max_length=1024, description="A folder to list, e.g. talks; omit for every document."),
         ] = None,
         cursor: Annotated[
             str | None, Field(max_length=2048, description="next_cursor from the previous page.")
@@ -124,7 +129,9 @@ def build_server(settings: FolioSettings) -> FolioServer:
         path: DocPath,
         decision: Annotated[ElicitationResult[ConfirmForm], confirmation(_describe_read)],
         offset: Annotated[int, Field(ge=0, le=10_000_000, description="First character to return.")] = 0,
-        length: Annotated[int, Field(ge=1, le=100_000, description="How many characters to return.")] = 20_000,
+        length: Annotated[
+            int, Field(ge=1, le=100_000, description="How many characters to return.")
+        ] = 20_000,
         confirm: Confirm = False,
     ) -> dict[str, Any]:
         """A document's text (Markdown, text, HTML without scripts, PDF text) from offset, with its front matter."""
@@ -224,7 +231,9 @@ def build_server(settings: FolioSettings) -> FolioServer:
             except DocsError as exc:
                 raise _prompt_error(exc) from exc
             if document.extracted.confirm:
-                raise MCPError(INVALID_PARAMS, f"{path} asks for confirmation before it is read; use docs_read")
+                raise MCPError(
+                    INVALID_PARAMS, f"{path} asks for confirmation before it is read; use docs_read"
+                )
             if document.extracted.text is None:
                 raise MCPError(INVALID_PARAMS, f"{path} is binary and has no text to compare")
             texts.append(document.extracted.text[:20_000])

@@ -77,23 +77,32 @@ class DocsService:
     # ------------------------------------------------------------------- live
 
     async def watch(self) -> None:
-        """Follow the roots' files until cancelled: each batch of changes re-indexes what changed."""
-        from watchfiles import awatch
+        """Follow the roots' files until cancelled: each batch of changes re-indexes what changed.
 
-        roots = [p for p in self.library.root_paths if p.is_dir()]
+        The notify thread is set up (every folder watched) before :attr:`watching` is set, so a
+        change made after that is never missed.
+        """
+        import threading
+
+        from watchfiles._rust_notify import RustNotify  # watchfiles' own watcher, without its async wrapper
+
+        roots = [str(p) for p in self.library.root_paths if p.is_dir()]
         if not roots:
             log.warning("no document folder exists; nothing to watch")
             return
-        stop = anyio.Event()
-        watcher = awatch(
-            *roots, watch_filter=None, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop, recursive=True
-        )
+        stop = threading.Event()
+        notify = RustNotify(roots, False, False, 300, True, True)
         self.watching.set()
         try:
-            async for changes in watcher:
+            while True:
+                changes = await anyio.to_thread.run_sync(
+                    notify.watch, DEBOUNCE_MS, STEP_MS, 0, stop, abandon_on_cancel=True
+                )
+                if isinstance(changes, str):  # 'stop' or 'signal'
+                    return
                 await self._changed({Path(p) for _, p in changes})
         finally:
-            stop.set()
+            stop.set()  # the notify thread returns within a step and is dropped with `notify`
 
     async def _changed(self, files: set[Path]) -> None:
         full = any(p.name == ".gitignore" for p in files)
@@ -236,7 +245,9 @@ class DocsService:
     def read_text(self, document: Document, offset: int, length: int) -> dict[str, Any]:
         text = self.text_of(document)
         if offset > len(text):
-            raise ToolError(f"offset {offset:,} is past the end: {document.path} has {len(text):,} characters")
+            raise ToolError(
+                f"offset {offset:,} is past the end: {document.path} has {len(text):,} characters"
+            )
         piece = text[offset : offset + length]
         end = offset + len(piece)
         ex = document.extracted
