@@ -93,6 +93,7 @@ class DocsService:
         stop = threading.Event()
         notify = RustNotify(roots, False, False, 300, True, True)
         self.watching.set()
+        log.info("watching documents", roots=len(roots))
         try:
             while True:
                 changes = await anyio.to_thread.run_sync(
