@@ -375,13 +375,16 @@ class Index:
             rows = await (
                 await conn.execute(
                     """
-                    SELECT d.path, l.n::int AS line, l.text
-                    FROM docs.documents d,
-                         LATERAL unnest(string_to_array(d.text, E'\n')) WITH ORDINALITY AS l(text, n)
-                    WHERE d.text IS NOT NULL AND d.path LIKE %s AND (d.public OR NOT %s) AND l.text ~ %s
-                    ORDER BY d.path COLLATE "C", l.n LIMIT %s
+                    WITH hit AS (  -- documents with a match anywhere (one regex run per document)
+                        SELECT path, text FROM docs.documents
+                        WHERE text IS NOT NULL AND path LIKE %s AND (public OR NOT %s) AND text ~ %s
+                    )
+                    SELECT hit.path, l.n::int AS line, l.text
+                    FROM hit, LATERAL unnest(string_to_array(hit.text, E'\n')) WITH ORDINALITY AS l(text, n)
+                    WHERE l.text ~ %s
+                    ORDER BY hit.path COLLATE "C", l.n LIMIT %s
                     """,
-                    (paths_like, public_only, pattern, max_matches + 1),
+                    (paths_like, public_only, line_mode(pattern), pattern, max_matches + 1),
                 )
             ).fetchall()
         return [dict(r) for r in rows]
@@ -392,6 +395,18 @@ class Index:
                 await conn.execute("SELECT text FROM docs.documents WHERE path = %s", (path,))
             ).fetchone()
         return row["text"] if row is not None else None
+
+
+_EMBEDDED_OPTIONS = re.compile(r"\A\(\?([bceimnpqstwx]+)\)")
+
+
+def line_mode(pattern: str) -> str:
+    """``pattern`` made newline-sensitive (PostgreSQL's ``n`` option: ``^``, ``$`` and ``.`` work
+    per line), so matching a whole text finds what matching its lines one by one would."""
+    found = _EMBEDDED_OPTIONS.match(pattern)
+    if found is None:
+        return "(?n)" + pattern
+    return f"(?{found.group(1)}n)" + pattern[found.end() :]
 
 
 def snippet(text: str, query: str, width: int = 240) -> str:
