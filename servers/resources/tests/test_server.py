@@ -129,7 +129,7 @@ def _no_leak(text: str, tmp_path: Path) -> None:
 async def test_no_escape_or_excluded_path_is_read_listed_or_searched_by_any_tool(
     make_settings: Callable[..., FolioSettings], hostile: Path, tmp_path: Path, audience: str
 ) -> None:
-    corpus = ESCAPES + (PRIVATE_DOCS if audience == "public" else [])
+    corpus = ESCAPES + ([*PRIVATE_DOCS, "notes", "notes/"] if audience == "public" else [])
     async with client(make_settings(audience=audience)) as c:
         for path in corpus:
             expected = NOT_FOUND.format(path=shown(path))

@@ -37,6 +37,19 @@ LIST_CHANGED = "docs://?list"
 FEED_PREFIXES = ("docs://",)
 
 
+_FTS_SQL = """
+WITH words AS (
+    -- any of the query's words counts (OR), so keywords help without being required
+    SELECT replace(websearch_to_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery AS some
+)
+SELECT c.path, c.ord, c.location, c.text, c.public, d.title FROM (
+    SELECT path, ord, location, text, public, ts_rank(tsv, words.some) AS rank FROM docs.chunks, words
+    WHERE tsv @@ words.some AND (public OR NOT %(public_only)s)
+    ORDER BY rank DESC, path, ord LIMIT %(n)s
+) c JOIN docs.documents d USING (path) ORDER BY c.rank DESC, c.path, c.ord
+"""
+
+
 def list_changed_uri(public: bool) -> str:
     """The list-changed event, saying whether a public caller may notice it."""
     return f"{LIST_CHANGED}={'public' if public else 'private'}"
@@ -308,62 +321,59 @@ class Index:
         return dict(found) if found is not None else None
 
     async def search(self, query: str, limit: int, public_only: bool) -> list[Hit]:
-        vector = await anyio.to_thread.run_sync(self.embedder.embed_query, query)
-        statement = sql.SQL(
-            """
-            WITH words AS (
-                SELECT replace(websearch_to_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery AS some
-            ), sem AS (
-                SELECT path, ord, row_number() OVER () AS r, similarity FROM (
-                    SELECT path, ord, 1 - ({col} <=> %(q)s::{vt}) AS similarity FROM docs.chunks
-                    WHERE {pred} AND (public OR NOT %(public_only)s)
-                    ORDER BY {col} <=> %(q)s::{vt} LIMIT %(n)s
-                ) s
-            ), fts AS (
-                SELECT path, ord, row_number() OVER (ORDER BY rank DESC) AS r FROM (
-                    SELECT path, ord, ts_rank_cd(tsv, words.some) AS rank FROM docs.chunks, words
-                    WHERE tsv @@ words.some AND (public OR NOT %(public_only)s)
-                    ORDER BY rank DESC LIMIT %(n)s
-                ) f
-            ), fused AS (
-                SELECT coalesce(sem.path, fts.path) AS path, coalesce(sem.ord, fts.ord) AS ord,
-                       coalesce(1.0 / (%(k)s + sem.r), 0) + coalesce(1.0 / (%(k)s + fts.r), 0) AS score,
-                       coalesce(sem.similarity, 0) AS similarity
-                FROM sem FULL JOIN fts ON sem.path = fts.path AND sem.ord = fts.ord
-            )
-            SELECT f.path, f.score, f.similarity, c.location, c.text, c.public, d.title
-            FROM fused f JOIN docs.chunks c USING (path, ord) JOIN docs.documents d USING (path)
-            ORDER BY f.score DESC, f.path, f.ord
-            """
-        ).format(col=self.space.column, vt=self.space.vector_type, pred=self.space.predicate)
+        """The best chunk of each of the ``limit`` best documents: semantic and full-text candidates
+        fused by reciprocal rank. The full-text candidates are fetched while the query is embedded."""
+        found: dict[str, Any] = {}
+
+        async def embed() -> None:
+            found["vector"] = await anyio.to_thread.run_sync(self.embedder.embed_query, query)
+
         async with self.pool.connection() as conn:
-            await conn.execute("SET hnsw.ef_search = 100")
-            rows = await (
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(embed)
+                words = await (
+                    await conn.execute(
+                        _FTS_SQL, {"text": query, "public_only": public_only, "n": _CANDIDATES}
+                    )
+                ).fetchall()
+            semantic = await (
                 await conn.execute(
-                    statement,
-                    {"text": query, "q": vector, "public_only": public_only, "n": _CANDIDATES, "k": _RRF_K},
+                    self._semantic_sql, {"q": found["vector"], "public_only": public_only, "n": _CANDIDATES}
                 )
             ).fetchall()
+        fused: dict[tuple[str, int], dict[str, Any]] = {}
+        for ranked, kind in ((semantic, "sem"), (words, "fts")):
+            for rank, row in enumerate(ranked, 1):
+                entry = fused.setdefault((row["path"], row["ord"]), {**row, "score": 0.0, "similarity": 0.0})
+                entry["score"] += 1.0 / (_RRF_K + rank)
+                if kind == "sem":
+                    entry["similarity"] = float(row["similarity"])
+        ordered = sorted(fused.values(), key=lambda r: (-r["score"], r["path"], r["ord"]))
         hits: list[Hit] = []
         seen: set[str] = set()
-        for r in rows:
+        for r in ordered:
             if r["path"] in seen:
                 continue  # the best chunk of each document
             seen.add(r["path"])
             hits.append(
-                Hit(
-                    r["path"],
-                    r["title"],
-                    r["location"],
-                    r["text"],
-                    float(r["score"]),
-                    float(r["similarity"]),
-                    r["public"],
-                )
+                Hit(r["path"], r["title"], r["location"], r["text"], r["score"], r["similarity"], r["public"])
             )
             if len(hits) >= limit:
                 break
         return hits
+
+    @property
+    def _semantic_sql(self) -> sql.Composed:
+        return sql.SQL(
+            """
+            SELECT c.path, c.ord, c.location, c.text, c.public, d.title, c.similarity FROM (
+                SELECT path, ord, location, text, public, 1 - ({col} <=> %(q)s::{vt}) AS similarity,
+                       {col} <=> %(q)s::{vt} AS distance
+                FROM docs.chunks WHERE {pred} AND (public OR NOT %(public_only)s)
+                ORDER BY {col} <=> %(q)s::{vt} LIMIT %(n)s
+            ) c JOIN docs.documents d USING (path) ORDER BY c.distance
+            """
+        ).format(col=self.space.column, vt=self.space.vector_type, pred=self.space.predicate)
 
     async def grep(
         self, pattern: str, paths_like: str, public_only: bool, max_matches: int

@@ -173,6 +173,9 @@ class DocsService:
                 continue  # excluded since it was indexed (a .gitignore edit not yet synced)
             docs.append(self.describe_row(r))
         more = len(rows) > limit
+        if prefix and not docs and after is None and self.public_only:
+            assert path is not None
+            raise ToolError(str(NotFoundError(path)))  # a folder of private documents: not even its name
         return {
             "folder": prefix.rstrip("/") or "/",
             "documents": docs,
@@ -305,7 +308,10 @@ class DocsService:
             if self.library.allowed(path) and await self._visible_row(path) is not None:
                 like = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             elif self.library.allowed(path, is_dir=True) and self.library.is_dir(path):
-                like = path.strip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+                prefix = path.strip("/") + "/"
+                if self.public_only and not await self.index.listing(prefix, None, 1, True):
+                    raise ToolError(str(NotFoundError(path)))  # a folder of private documents
+                like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             else:
                 raise ToolError(str(NotFoundError(path)))
         from psycopg import errors as pg_errors
