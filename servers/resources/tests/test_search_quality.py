@@ -71,6 +71,8 @@ async def test_paraphrased_questions_find_their_document_in_the_top_five(
             if expected in paths:
                 found += 1
                 first += paths[0] == expected
+                if paths[0] != expected:
+                    print("top-1 miss:", question, paths[:2])
             else:
                 misses.append((question, expected, paths))
     recall = found / len(QUESTIONS)

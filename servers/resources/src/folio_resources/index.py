@@ -42,7 +42,7 @@ WITH words AS (
     -- any of the query's words counts (OR), so keywords help without being required
     SELECT replace(websearch_to_tsquery('english', %(text)s)::text, ' & ', ' | ')::tsquery AS some
 )
-SELECT c.path, c.ord, c.location, c.text, c.public, d.title FROM (
+SELECT c.path, c.ord, c.location, c.text, c.public, d.title, d.confirm FROM (
     SELECT path, ord, location, text, public, ts_rank(tsv, words.some) AS rank FROM docs.chunks, words
     WHERE tsv @@ words.some AND (public OR NOT %(public_only)s)
     ORDER BY rank DESC, path, ord LIMIT %(n)s
@@ -78,6 +78,7 @@ class Hit:
     score: float
     similarity: float
     public: bool
+    confirm: bool
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,16 @@ class Index:
                 continue  # the best chunk of each document
             seen.add(r["path"])
             hits.append(
-                Hit(r["path"], r["title"], r["location"], r["text"], r["score"], r["similarity"], r["public"])
+                Hit(
+                    r["path"],
+                    r["title"],
+                    r["location"],
+                    r["text"],
+                    r["score"],
+                    r["similarity"],
+                    r["public"],
+                    r["confirm"],
+                )
             )
             if len(hits) >= limit:
                 break
@@ -366,7 +376,7 @@ class Index:
     def _semantic_sql(self) -> sql.Composed:
         return sql.SQL(
             """
-            SELECT c.path, c.ord, c.location, c.text, c.public, d.title, c.similarity FROM (
+            SELECT c.path, c.ord, c.location, c.text, c.public, d.title, d.confirm, c.similarity FROM (
                 SELECT path, ord, location, text, public, 1 - ({col} <=> %(q)s::{vt}) AS similarity,
                        {col} <=> %(q)s::{vt} AS distance
                 FROM docs.chunks WHERE {pred} AND (public OR NOT %(public_only)s)
@@ -386,10 +396,10 @@ class Index:
                 await conn.execute(
                     """
                     WITH hit AS (  -- documents with a match anywhere (one regex run per document)
-                        SELECT path, text FROM docs.documents
+                        SELECT path, text, confirm FROM docs.documents
                         WHERE text IS NOT NULL AND path LIKE %s AND (public OR NOT %s) AND text ~ %s
                     )
-                    SELECT hit.path, l.n::int AS line, l.text
+                    SELECT hit.path, hit.confirm, l.n::int AS line, l.text
                     FROM hit, LATERAL unnest(string_to_array(hit.text, E'\n')) WITH ORDINALITY AS l(text, n)
                     WHERE l.text ~ %s
                     ORDER BY hit.path COLLATE "C", l.n LIMIT %s

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as stat_mod
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,9 @@ log = structlog.get_logger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 """Larger files are listed but not read (text or blob)."""
+CACHE_ENTRIES = 64
+CACHE_FILE_BYTES = 2 * 1024 * 1024
+"""Extractions of files up to this size are kept (at most CACHE_ENTRIES of them)."""
 SCHEME = "docs://"
 RAW_SCHEME = "docs-raw://"
 PUBLIC_FOLDER = "public"
@@ -116,6 +120,7 @@ class Library:
                 continue
             self.roots.append(Root(name, SafeRoot(folder)))
         self._cache: OrderedDict[tuple[str, int, int, int], Document] = OrderedDict()
+        self._cache_lock = threading.Lock()  # reads run in worker threads (tools and the indexer)
 
     @property
     def root_paths(self) -> list[Path]:
@@ -182,7 +187,8 @@ class Library:
                 f"{path} is {_size(exc.size)}; documents of at most {_size(MAX_FILE_BYTES)} are read"
             ) from None
         key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
-        cached = self._cache.get(key)
+        with self._cache_lock:
+            cached = self._cache.get(key)
         if cached is None:
             name = parts[-1]
             try:
@@ -198,9 +204,11 @@ class Library:
                 extracted,
                 self.in_public_folder(path),
             )
-            self._cache[key] = cached
-            while len(self._cache) > 64:
-                self._cache.popitem(last=False)
+            if len(data) <= CACHE_FILE_BYTES:
+                with self._cache_lock:
+                    self._cache[key] = cached
+                    while len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
         if check_audience and self.public_only and not cached.public:
             raise NotFoundError(path)
         return cached

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
+import anyio
 from mcp.server.lowlevel.server import HandlerEntry
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
@@ -117,7 +118,7 @@ def install_live(folio: FolioServer) -> None:
         raw, path = split_uri(uri)
         svc = await service()
         try:
-            document = svc.library.read(path)
+            document = await anyio.to_thread.run_sync(svc.library.read, path)
         except NotFoundError as exc:
             raise _refusal(uri, str(exc)) from exc
         except DocsError as exc:
@@ -149,7 +150,7 @@ def install_live(folio: FolioServer) -> None:
         uri = str(params.uri)
         _, path = split_uri(uri)
         svc = await service()
-        if not svc.may_watch(uri):
+        if not await svc.may_watch(uri):
             raise _refusal(uri, str(NotFoundError(path)))
         return await notifier_subscribe(ctx, params)
 
@@ -163,7 +164,7 @@ def install_live(folio: FolioServer) -> None:
             wanted = params.notifications.resource_subscriptions or []
             if wanted:
                 svc = await service()
-                allowed = [uri for uri in wanted if svc.may_watch(uri)]
+                allowed = [uri for uri in wanted if await svc.may_watch(uri)]
                 notifications = params.notifications.model_copy(update={"resource_subscriptions": allowed})
                 params = params.model_copy(update={"notifications": notifications})
             return await listen(ctx, params)

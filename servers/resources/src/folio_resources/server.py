@@ -2,6 +2,7 @@
 
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
@@ -54,7 +55,7 @@ async def _service(ctx: Context[Any, Any]) -> DocsService:
 
 
 async def _describe_read(path: str, ctx: Context[Any, Any]) -> str | None:
-    document = (await _service(ctx)).read(path)
+    document = await (await _service(ctx)).read(path)
     if not document.extracted.confirm:
         return None
     return f"The owner asks to be asked before the document {path} is read."
@@ -69,7 +70,7 @@ async def _ask_summary(
     if not can_sample(ctx):
         return None
     service = await _service(ctx)
-    text = service.text_of(service.read(path))[: SUMMARY_BUDGET_TOKENS * _CHARS_PER_TOKEN]
+    text = service.text_of(await service.read(path))[: SUMMARY_BUDGET_TOKENS * _CHARS_PER_TOKEN]
     prompt = (
         f"Summarise this document ({path}) in at most 200 words, keeping names, dates and numbers:\n\n{text}"
     )
@@ -137,7 +138,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """A document's text (Markdown, text, HTML without scripts, PDF text) from offset, with its front matter."""
         require_confirmation(decision, tool="docs_read")
         service = await _service(ctx)
-        return service.read_text(service.read(path), offset, length)
+        return service.read_text(await service.read(path), offset, length)
 
     @folio.tool(annotations=READ_ONLY)
     async def docs_info(ctx: Context[Any, Any], path: DocPath) -> dict[str, Any]:
@@ -185,7 +186,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """A summary by the client's model when it can sample; otherwise the text (within a token budget) to summarise."""
         del confirm  # read by the confirmation resolver
         service = await _service(ctx)
-        document = service.read(path)
+        document = await service.read(path)
         written = sample_text(summary)
         if written is not None:
             return {"path": path, "summary": written, "summarised_by": "the client's model"}
@@ -227,7 +228,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         texts = []
         for path in (path_a, path_b):
             try:
-                document = service.library.read(path)
+                document = await anyio.to_thread.run_sync(service.library.read, path)
             except DocsError as exc:
                 raise _prompt_error(exc) from exc
             if document.extracted.confirm:

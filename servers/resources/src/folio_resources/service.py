@@ -134,13 +134,14 @@ class DocsService:
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, path: str) -> Document:
+    async def read(self, path: str) -> Document:
+        """The document at ``path`` for this caller (read and extracted in a worker thread)."""
         try:
-            return self.library.read(path)
+            return await anyio.to_thread.run_sync(self.library.read, path)
         except DocsError as exc:
             raise ToolError(str(exc)) from exc
 
-    def may_watch(self, uri: str) -> bool:
+    async def may_watch(self, uri: str) -> bool:
         """Whether a caller may subscribe to ``uri``: an existing document it may read."""
         from folio_resources.library import path_of_uri
 
@@ -151,7 +152,7 @@ class DocsService:
         if path is None:
             return False
         try:
-            self.library.read(path)
+            await anyio.to_thread.run_sync(self.library.read, path)
         except DocsError:
             return False
         return True
@@ -207,7 +208,7 @@ class DocsService:
         return row
 
     async def info(self, path: str) -> dict[str, Any]:
-        document = self.read(path)
+        document = await self.read(path)
         ex = document.extracted
         row = await self.index.row(path)
         out: dict[str, Any] = {
@@ -276,8 +277,7 @@ class DocsService:
         for hit in hits:
             if not self._still_visible(hit):
                 continue
-            row = await self.index.row(hit.path)
-            withheld = bool(row and row["confirm"])
+            withheld = hit.confirm
             out.append(
                 {
                     "path": hit.path,
@@ -325,15 +325,14 @@ class DocsService:
         truncated = len(rows) > max_matches
         rows = rows[:max_matches]
         texts: dict[str, list[str]] = {}
-        confirm: dict[str, bool] = {}
+        allowed: dict[str, bool] = {}
         matches = []
         for r in rows:
-            if not self.library.allowed(r["path"]):
+            if r["path"] not in allowed:
+                allowed[r["path"]] = self.library.allowed(r["path"])
+            if not allowed[r["path"]]:
                 continue
-            if r["path"] not in confirm:
-                row = await self.index.row(r["path"])
-                confirm[r["path"]] = bool(row and row["confirm"])
-            withheld = confirm[r["path"]]
+            withheld = r["confirm"]
             match: dict[str, Any] = {
                 "path": r["path"],
                 "uri": doc_uri(r["path"]),
