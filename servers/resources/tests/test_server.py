@@ -151,6 +151,9 @@ async def test_no_escape_or_excluded_path_is_read_listed_or_searched_by_any_tool
                     _no_leak(caught.value.message + str(caught.value.data), tmp_path)
             with pytest.raises(MCPError):
                 await c.subscribe_resource("docs://" + quote(path, safe="/"))
+            with pytest.raises(MCPError) as prompt:
+                await c.get_prompt("docs_compare", {"path_a": "about.md", "path_b": path})
+            assert prompt.value.code == -32602 and prompt.value.message == expected
         listed = {d["path"] for d in (await call(c, "docs_list"))["documents"]}
         resources = {r.uri for r in (await c.list_resources()).resources}
         hits = (await call(c, "docs_search", {"query": f"{SECRET} outside salary token", "limit": 50}))[
