@@ -192,3 +192,30 @@ async def test_changes_indexed_by_another_process_reach_this_processes_subscribe
             found = await call(c, "docs_search", {"query": "how many engineers use Runway now", "limit": 1})
     assert "300 engineers" in read["text"]
     assert found["hits"][0]["path"] == "case-study-runway.md" and "300" in found["hits"][0]["snippet"]
+
+
+async def test_the_server_answers_while_the_start_up_index_is_built(
+    make_settings: Callable[..., FolioSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = anyio.Event()
+    original = DocsService._initial_sync
+
+    async def held(self: DocsService) -> None:
+        await gate.wait()
+        await original(self)
+
+    monkeypatch.setattr(DocsService, "_initial_sync", held)
+    monkeypatch.setattr("folio_resources.service.INITIAL_WAIT_S", 0.0)
+    folio = build_server(make_settings())
+    async with Client(folio.mcp, mode="legacy") as c:
+        early = await call(c, "docs_list")
+        searched = await call(c, "docs_search", {"query": "Runway"})
+        read = await call(c, "docs_read", {"path": "about.md", "length": 10})
+        gate.set()
+        assert folio.runtime is not None
+        with anyio.fail_after(60):
+            await DocsService.of(folio.runtime).indexed.wait()
+        later = await call(c, "docs_list")
+    assert early["documents"] == [] and early["indexing"]["complete"] is False
+    assert "partial" in searched["indexing"]["note"] and read["text"]
+    assert "indexing" not in later and len(later["documents"]) == 10

@@ -113,6 +113,8 @@ class Index:
         self.library = library
         self.space = VectorSpace(embedder)
         self._lock = anyio.Lock()
+        self.progress = (0, 0)
+        """(documents done, documents to look at) of the sync running now."""
 
     async def prepare(self) -> None:
         async with self.pool.connection() as conn, conn.transaction():
@@ -156,6 +158,7 @@ class Index:
                 info for path, info in current.items() if stored.get(path) != (info.size, info.mtime_ns)
             ]
             report.unchanged = len(current) - len(changed)
+            self.progress = (report.unchanged, len(current))
             for batch_start in range(0, len(changed), 32):
                 batch = changed[batch_start : batch_start + 32]
                 prepared = [await anyio.to_thread.run_sync(self._prepare, info) for info in batch]
@@ -163,6 +166,7 @@ class Index:
                 for item, item_vectors in zip(prepared, vectors, strict=True):
                     if await self._write(item, item_vectors, is_new=item.info.path not in stored):
                         report.indexed.append(item.info.path)
+                self.progress = (report.unchanged + batch_start + len(batch), len(current))
             for path in gone:
                 if await self._delete(path):
                     report.removed.append(path)

@@ -89,6 +89,7 @@ def install_live(folio: FolioServer) -> None:
         svc = await service()
         try:
             after = decode_cursor(params.cursor) if params.cursor else None
+            await svc.index_state()  # waits a little for the start-up index
         except ToolError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from exc
         rows = await svc.index.listing("", after, PAGE_SIZE + 1, svc.public_only)

@@ -154,7 +154,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         """Hybrid semantic + full-text search over the documents; each hit has the document, a location and a snippet."""
         if not query.strip():
             raise ToolError("the query is empty; send a question or some keywords")
-        return {"query": query, "hits": await (await _service(ctx)).search(query, limit)}
+        return await (await _service(ctx)).search(query, limit)
 
     @folio.tool(annotations=READ_ONLY)
     async def docs_grep(
@@ -207,7 +207,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
         service = DocsService.of(await folio.ready_runtime())
         if not topic.strip():
             raise MCPError(INVALID_PARAMS, "topic is empty; name what the brief is about")
-        hits = await service.search(topic[:1000], 8)
+        hits = (await service.search(topic[:1000], 8))["hits"]
         if not hits:
             material = "(no document matched)"
         else:

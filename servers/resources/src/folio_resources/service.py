@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from folio_resources.library import Document, Library, doc_uri, raw_uri
 log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 50
+INITIAL_WAIT_S = 30.0
+"""How long a listing or search waits for the start-up index before answering with partial results."""
 DEBOUNCE_MS = 300
 STEP_MS = 30
 WITHHELD = "[withheld: the owner asks to be asked before this document is read; use docs_read]"
@@ -56,16 +57,49 @@ class DocsService:
         self.index = Index(runtime.pool, runtime.embedder, self.library)
         self.last_sync: SyncReport | None = None
         self.watching = anyio.Event()
-        self.on_synced: Callable[[SyncReport], None] | None = None
+        self.indexed = anyio.Event()
+        """Set when the start-up sync has finished (or failed)."""
+        self.index_problem: str | None = None
 
     @classmethod
     async def start(cls, runtime: Runtime) -> None:
+        """Serve at once; the watcher starts first (no change is missed), then the start-up sync."""
         service = cls(runtime)
         await service.index.prepare()
-        service.last_sync = await service.index.sync()
         runtime.state[cls.STATE_KEY] = service
-        if runtime.tasks is not None:
-            runtime.tasks.start_soon(service.watch)
+        if runtime.tasks is None:  # pragma: no cover - FolioServer always provides them
+            service.last_sync = await service.index.sync()
+            service.indexed.set()
+            return
+        runtime.tasks.start_soon(service.watch)
+        runtime.tasks.start_soon(service._initial_sync)
+
+    async def _initial_sync(self) -> None:
+        with anyio.fail_after(60):  # the watcher first, so that nothing changed meanwhile is missed
+            await self.watching.wait()
+        try:
+            self.last_sync = await self.index.sync()
+        except Exception as exc:
+            self.index_problem = f"the documents could not be indexed: {exc}"
+            log.error("start-up indexing failed", error=str(exc))
+        finally:
+            self.indexed.set()
+
+    async def index_state(self) -> dict[str, Any] | None:
+        """None once the start-up index is complete; otherwise how far it got (after a short wait)."""
+        with anyio.move_on_after(INITIAL_WAIT_S):
+            await self.indexed.wait()
+        if self.index_problem is not None:
+            raise ToolError(self.index_problem)
+        if self.indexed.is_set():
+            return None
+        done, total = self.index.progress
+        return {
+            "complete": False,
+            "documents_indexed": done,
+            "documents_found": total,
+            "note": "the documents are still being indexed; results are partial, try again shortly",
+        }
 
     @classmethod
     def of(cls, runtime: Runtime) -> DocsService:
@@ -114,8 +148,6 @@ class DocsService:
             log.error("re-indexing failed", error=str(exc))
             return
         self.last_sync = report
-        if self.on_synced is not None:
-            self.on_synced(report)
 
     async def feed_event(self, uri: str) -> None:
         """A change-feed event: the list changed → list_changed on both paths."""
@@ -167,6 +199,7 @@ class DocsService:
                 raise ToolError(str(NotFoundError(path)))
             prefix = path.strip("/") + "/"
         after = decode_cursor(cursor) if cursor else None
+        state = await self.index_state()
         rows = await self.index.listing(prefix, after, limit + 1, self.public_only)
         docs = []
         for r in rows[:limit]:
@@ -174,14 +207,17 @@ class DocsService:
                 continue  # excluded since it was indexed (a .gitignore edit not yet synced)
             docs.append(self.describe_row(r))
         more = len(rows) > limit
-        if prefix and not docs and after is None and self.public_only:
+        if prefix and not docs and after is None and self.public_only and state is None:
             assert path is not None
             raise ToolError(str(NotFoundError(path)))  # a folder of private documents: not even its name
-        return {
+        out: dict[str, Any] = {
             "folder": prefix.rstrip("/") or "/",
             "documents": docs,
             "next_cursor": encode_cursor(rows[limit - 1]["path"]) if more else None,
         }
+        if state is not None:
+            out["indexing"] = state
+        return out
 
     def describe_row(self, r: dict[str, Any]) -> dict[str, Any]:
         out = {
@@ -209,6 +245,7 @@ class DocsService:
 
     async def info(self, path: str) -> dict[str, Any]:
         document = await self.read(path)
+        await self.index_state()
         ex = document.extracted
         row = await self.index.row(path)
         out: dict[str, Any] = {
@@ -271,7 +308,8 @@ class DocsService:
 
     # ------------------------------------------------------------------ search
 
-    async def search(self, query: str, limit: int) -> list[dict[str, Any]]:
+    async def search(self, query: str, limit: int) -> dict[str, Any]:
+        state = await self.index_state()
         hits = await self.index.search(query, limit * 2, self.public_only)
         out = []
         for hit in hits:
@@ -290,7 +328,7 @@ class DocsService:
             )
             if len(out) >= limit:
                 break
-        return out
+        return {"query": query, "hits": out, **({"indexing": state} if state is not None else {})}
 
     def _still_visible(self, hit: Hit) -> bool:
         if self.public_only and not hit.public:
@@ -315,6 +353,8 @@ class DocsService:
             else:
                 raise ToolError(str(NotFoundError(path)))
         from psycopg import errors as pg_errors
+
+        state = await self.index_state()
 
         try:
             rows = await self.index.grep(pattern, like, self.public_only, max_matches)
@@ -347,4 +387,7 @@ class DocsService:
                 match["before"] = [line[:500] for line in lines[max(0, i - context) : i]]
                 match["after"] = [line[:500] for line in lines[i + 1 : i + 1 + context]]
             matches.append(match)
-        return {"pattern": pattern, "matches": matches, "truncated": truncated}
+        out: dict[str, Any] = {"pattern": pattern, "matches": matches, "truncated": truncated}
+        if state is not None:
+            out["indexing"] = state
+        return out
