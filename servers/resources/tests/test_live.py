@@ -219,3 +219,31 @@ async def test_the_server_answers_while_the_start_up_index_is_built(
     assert early["documents"] == [] and early["indexing"]["complete"] is False
     assert "partial" in searched["indexing"]["note"] and read["text"]
     assert "indexing" not in later and len(later["documents"]) == 10
+
+
+async def test_a_gitignore_edit_removes_what_it_now_excludes(
+    make_settings: Callable[..., FolioSettings], docs_dir: Path
+) -> None:
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ResourceListChangedNotification):
+            changed.set()
+
+    folio = build_server(make_settings())
+    async with Client(folio.mcp, mode="legacy", message_handler=on_message) as c:
+        await watching(folio, c)
+        assert "notes/on-call-handbook.txt" in {d["path"] for d in (await call(c, "docs_list"))["documents"]}
+        (docs_dir / ".gitignore").write_text("drafts/\n*.tmp\nnotes/\n")
+        with anyio.fail_after(30):
+            while True:  # the start-up index announces too: wait for the listing that shows the edit
+                await changed.wait()
+                changed = anyio.Event()
+                listed = {d["path"] for d in (await call(c, "docs_list"))["documents"]}
+                if not any(p.startswith("notes/") for p in listed):
+                    break
+        grep = await call(c, "docs_grep", {"pattern": "(?i)pager|paged"})
+        refused = await c.call_tool("docs_read", {"path": "notes/on-call-handbook.txt"})
+    assert "about.md" in listed
+    assert not any(m["path"].startswith("notes/") for m in grep["matches"])
+    assert refused.is_error
