@@ -209,16 +209,15 @@ class SafeRoot:
     def excluded(self, parts: Parts, *, is_dir: bool) -> bool:
         """Whether the entry at ``parts`` is not a document: hidden, env-like or git-ignored
         (by a ``.gitignore`` in any directory above it, within the root)."""
-        for i, name in enumerate(parts):
-            last = i == len(parts) - 1
-            if is_hidden(name) or is_env_like(name):
-                return True
-            entry_is_dir = is_dir if last else True
-            for depth in range(i + 1):
-                rules = self._ignore_rules(parts[:depth])
-                if rules is None:
-                    continue
-                relative = "/".join(parts[depth : i + 1]) + ("/" if entry_is_dir else "")
+        if any(is_hidden(name) or is_env_like(name) for name in parts):
+            return True
+        for depth in range(len(parts)):  # the .gitignore of each folder on the way, read once
+            rules = self._ignore_rules(parts[:depth])
+            if rules is None:
+                continue
+            for end in range(depth + 1, len(parts) + 1):  # every entry below that folder
+                entry_is_dir = is_dir if end == len(parts) else True
+                relative = "/".join(parts[depth:end]) + ("/" if entry_is_dir else "")
                 if rules.match_file(relative):
                     return True
         return False
