@@ -403,3 +403,29 @@ async def test_prompts_brief_with_citations_and_compare_two_documents(
         private.value.code == -32602
         and "no readable document at 'working-with-me.md'" in private.value.message
     )
+
+
+async def test_paths_are_completed_for_the_templates_and_prompts(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    from mcp.types import PromptReference, ResourceTemplateReference
+
+    async with client(make_settings(audience="public")) as c:
+        await call(c, "docs_list")
+        template = await c.complete(
+            ResourceTemplateReference(type="ref/resource", uri="docs://{+path}"),
+            {"name": "path", "value": "pub"},
+        )
+        prompt = await c.complete(
+            PromptReference(type="ref/prompt", name="docs_compare"), {"name": "path_b", "value": ""}
+        )
+        other = await c.complete(
+            PromptReference(type="ref/prompt", name="docs_brief"), {"name": "topic", "value": "k"}
+        )
+    assert template.completion.values == [
+        "public/point-in-time-features.pdf",
+        "public/reading-list.txt",
+        "public/slo-alerting.html",
+    ]
+    assert set(prompt.completion.values) == set(PUBLIC_DOCS)  # nothing private
+    assert other.completion.values == []

@@ -7,7 +7,17 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CreateMessageResult, SamplingMessage, TextContent
+from mcp.types import (
+    INVALID_PARAMS,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    CreateMessageResult,
+    PromptReference,
+    ResourceTemplateReference,
+    SamplingMessage,
+    TextContent,
+)
 from pydantic import Field
 
 from folio_core.db.migrations import package_migrations
@@ -243,6 +253,24 @@ def build_server(settings: FolioSettings) -> FolioServer:
             "(facts, dates, numbers, emphasis), and what one covers that the other does not. Quote briefly "
             f"and cite the path.\n\n=== {path_a} ===\n{texts[0]}\n\n=== {path_b} ===\n{texts[1]}"
         )
+
+    @mcp.completion()  # type: ignore[no-untyped-call, untyped-decorator]  # the SDK leaves it unannotated
+    async def complete(
+        ref: PromptReference | ResourceTemplateReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        """Document paths for the docs:// templates and the prompts' path arguments."""
+        del context
+        wants_path = (isinstance(ref, ResourceTemplateReference) and argument.name == "path") or (
+            isinstance(ref, PromptReference) and argument.name in ("path_a", "path_b")
+        )
+        if not wants_path:
+            return None
+        service = DocsService.of(await folio.ready_runtime())
+        rows = await service.index.listing(argument.value[:1024], None, 21, service.public_only)
+        values = [r["path"] for r in rows if service.library.allowed(r["path"])][:20]
+        return Completion(values=values, has_more=len(rows) > 20)
 
     @mcp.resource("docs://{+path}", name="document", mime_type="text/plain")
     async def document(path: str) -> str:
