@@ -58,6 +58,7 @@ def list_changed_uri(public: bool) -> str:
 _RRF_K = 60
 _CANDIDATES = 40
 _EMBED_BATCH = 64
+_ANALYZE_AFTER = 50
 
 
 @dataclass
@@ -99,11 +100,19 @@ class VectorSpace:
         self.column = sql.SQL("(embedding::{})").format(self.vector_type)
         self.predicate = sql.SQL("embedding_model = {}").format(sql.Literal(self.name))
 
-    def create_index(self) -> sql.Composed:
+    def create_indexes(self) -> list[sql.Composed]:
+        """One HNSW index over every chunk of this embedder, one over the public chunks only (so a
+        public search gets its nearest neighbours from the index, not a post-filtered few)."""
         digest = hashlib.sha256(f"{self.name}:{self.dim}".encode()).hexdigest()[:10]
-        return sql.SQL(
-            "CREATE INDEX IF NOT EXISTS {} ON docs.chunks USING hnsw ({} vector_cosine_ops) WHERE {}"
-        ).format(sql.Identifier(f"chunks_hnsw_{digest}"), self.column, self.predicate)
+        return [
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON docs.chunks USING hnsw ({} vector_cosine_ops) WHERE {}"
+            ).format(sql.Identifier(name), self.column, predicate)
+            for name, predicate in (
+                (f"chunks_hnsw_{digest}", self.predicate),
+                (f"chunks_hnsw_public_{digest}", sql.SQL("{} AND public").format(self.predicate)),
+            )
+        ]
 
 
 class Index:
@@ -119,7 +128,8 @@ class Index:
     async def prepare(self) -> None:
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('folio:docs:schema'))")
-            await conn.execute(self.space.create_index())
+            for statement in self.space.create_indexes():
+                await conn.execute(statement)
 
     # ------------------------------------------------------------------ writing
 
@@ -170,6 +180,9 @@ class Index:
             for path in gone:
                 if await self._delete(path):
                     report.removed.append(path)
+            if len(report.indexed) + len(report.removed) >= _ANALYZE_AFTER:
+                async with self.pool.connection() as conn:  # fresh statistics: the planner picks the
+                    await conn.execute("ANALYZE docs.documents, docs.chunks")  # public HNSW index
             report.seconds = time.perf_counter() - started
         if report.indexed or report.removed:
             log.info(
@@ -342,9 +355,7 @@ class Index:
                     )
                 ).fetchall()
             semantic = await (
-                await conn.execute(
-                    self._semantic_sql, {"q": found["vector"], "public_only": public_only, "n": _CANDIDATES}
-                )
+                await conn.execute(self._semantic_sql(public_only), {"q": found["vector"], "n": _CANDIDATES})
             ).fetchall()
         fused: dict[tuple[str, int], dict[str, Any]] = {}
         for ranked, kind in ((semantic, "sem"), (words, "fts")):
@@ -376,18 +387,20 @@ class Index:
                 break
         return hits
 
-    @property
-    def _semantic_sql(self) -> sql.Composed:
+    def _semantic_sql(self, public_only: bool) -> sql.Composed:
+        audience = sql.SQL(" AND public" if public_only else "")  # a literal, to match the partial index
         return sql.SQL(
             """
             SELECT c.path, c.ord, c.location, c.text, c.public, d.title, d.confirm, c.similarity FROM (
                 SELECT path, ord, location, text, public, 1 - ({col} <=> %(q)s::{vt}) AS similarity,
                        {col} <=> %(q)s::{vt} AS distance
-                FROM docs.chunks WHERE {pred} AND (public OR NOT %(public_only)s)
+                FROM docs.chunks WHERE {pred}{audience}
                 ORDER BY {col} <=> %(q)s::{vt} LIMIT %(n)s
             ) c JOIN docs.documents d USING (path) ORDER BY c.distance
             """
-        ).format(col=self.space.column, vt=self.space.vector_type, pred=self.space.predicate)
+        ).format(
+            col=self.space.column, vt=self.space.vector_type, pred=self.space.predicate, audience=audience
+        )
 
     async def grep(
         self, pattern: str, paths_like: str, public_only: bool, max_matches: int
