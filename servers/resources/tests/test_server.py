@@ -219,10 +219,12 @@ async def test_listing_is_paginated_in_path_order_on_both_paths(
         first = await call(c, "docs_list", {"path": "many"})
         second = await call(c, "docs_list", {"path": "many", "cursor": first["next_cursor"]})
         bad = await error(c, "docs_list", {"cursor": "%%%not-ours"})
+        top = await call(c, "docs_list")
         pages = [await c.list_resources()]
         while pages[-1].next_cursor:
             pages.append(await c.list_resources(cursor=pages[-1].next_cursor))
     paths = [d["path"] for d in first["documents"] + second["documents"]]
+    assert first["folders"] == [] and "folders" in second
     assert len(first["documents"]) == 50 and second["next_cursor"] is None
     assert paths == [f"many/note-{i:03d}.txt" for i in range(70)]
     uris = [r.uri for page in pages for r in page.resources]
@@ -233,6 +235,12 @@ async def test_listing_is_paginated_in_path_order_on_both_paths(
     assert resource.size == (docs_dir / "about.md").stat().st_size
     assert resource.annotations is not None and resource.annotations.last_modified
     assert "cursor" in bad
+    assert top["folders"] == [
+        {"path": "many", "documents": 70},
+        {"path": "notes", "documents": 2},
+        {"path": "public", "documents": 3},
+        {"path": "writing", "documents": 1},
+    ]
 
 
 async def test_search_hits_carry_the_document_a_location_and_a_snippet(

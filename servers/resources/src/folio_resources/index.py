@@ -327,6 +327,23 @@ class Index:
             ).fetchall()
         return [dict(r) for r in rows]
 
+    async def folders(self, prefix: str, public_only: bool) -> list[dict[str, Any]]:
+        """The folders directly under ``prefix`` that hold indexed documents, with their counts."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%/%"
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    """
+                    SELECT name, count(*)::int AS documents FROM (
+                        SELECT split_part(substr(path, %s), '/', 1) AS name
+                        FROM docs.documents WHERE path LIKE %s AND (public OR NOT %s)
+                    ) below GROUP BY name ORDER BY name COLLATE "C"
+                    """,
+                    (len(prefix) + 1, like, public_only),
+                )
+            ).fetchall()
+        return [dict(r) for r in rows]
+
     async def row(self, path: str) -> dict[str, Any] | None:
         async with self.pool.connection() as conn:
             found = await (

@@ -131,7 +131,7 @@ def build_server(settings: FolioSettings) -> FolioServer:
             str | None, Field(max_length=2048, description="next_cursor from the previous page.")
         ] = None,
     ) -> dict[str, Any]:
-        """The documents (path, title, type, size, modification time), 50 a page, in path order."""
+        """The documents under a folder (path, title, type, size, modification time), 50 a page, in path order; on the first page also the folders directly inside it."""
         return await (await _service(ctx)).listing(path, cursor)
 
     @folio.tool(annotations=READ_ONLY)

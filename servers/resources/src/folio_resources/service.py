@@ -207,11 +207,18 @@ class DocsService:
                 continue  # excluded since it was indexed (a .gitignore edit not yet synced)
             docs.append(self.describe_row(r))
         more = len(rows) > limit
-        if prefix and not docs and after is None and self.public_only and state is None:
+        folders: list[dict[str, Any]] = []
+        if after is None:
+            for f in await self.index.folders(prefix, self.public_only):
+                path_of_folder = prefix + f["name"]
+                if self.library.allowed(path_of_folder, is_dir=True):
+                    folders.append({"path": path_of_folder, "documents": f["documents"]})
+        if prefix and not docs and not folders and after is None and self.public_only and state is None:
             assert path is not None
             raise ToolError(str(NotFoundError(path)))  # a folder of private documents: not even its name
         out: dict[str, Any] = {
             "folder": prefix.rstrip("/") or "/",
+            "folders": folders,
             "documents": docs,
             "next_cursor": encode_cursor(rows[limit - 1]["path"]) if more else None,
         }
