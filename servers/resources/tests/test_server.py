@@ -377,20 +377,36 @@ async def test_broken_huge_binary_named_and_vanished_files_fail_alone(
 
 
 async def test_extra_roots_are_served_under_their_folder_name(
-    make_settings: Callable[..., FolioSettings], tmp_path: Path
+    make_settings: Callable[..., FolioSettings], tmp_path: Path, docs_dir: Path
 ) -> None:
-    talks = tmp_path / "talks"
-    talks.mkdir()
+    (docs_dir / "talks").mkdir()  # a root named like an entry of docs/ is skipped, not shadowing it
+    (docs_dir / "talks" / "old.md").write_text("# An older talk\n")
+    (docs_dir / "public").rename(docs_dir / "open")  # so that a root may be called public
+    talks = tmp_path / "more" / "talks"
+    talks.mkdir(parents=True)
+    (tmp_path / "slides").mkdir()
+    (tmp_path / "slides" / "deck.md").write_text("---\npublic: true\n---\n# Slides\n")
     (talks / "pycon.md").write_text(
         "---\npublic: true\n---\n# PyCon notes\n\nFeature stores and time travel.\n"
     )
-    async with client(
-        make_settings(docs_roots=os.pathsep.join([str(talks), str(tmp_path / "missing")]))
-    ) as c:
-        read = await call(c, "docs_read", {"path": "talks/pycon.md"})
+    named_public = tmp_path / "elsewhere" / "public"  # not the portfolio's docs/public/
+    named_public.mkdir(parents=True)
+    (named_public / "draft.md").write_text("# Not public for being in a folder called public\n")
+    roots = os.pathsep.join(
+        [str(talks), str(tmp_path / "missing"), str(named_public), str(tmp_path / "slides")]
+    )
+    async with client(make_settings(docs_roots=roots)) as c:
+        read = await call(c, "docs_read", {"path": "talks/old.md"})
         listed = await call(c, "docs_list", {"path": "talks"})
-    assert read["text"].startswith("# PyCon notes")
-    assert [d["path"] for d in listed["documents"]] == ["talks/pycon.md"]
+        deck = await call(c, "docs_read", {"path": "slides/deck.md"})
+        owner_sees = await call(c, "docs_info", {"path": "public/draft.md"})
+    async with client(make_settings(docs_roots=roots, audience="public")) as c:
+        hidden = await error(c, "docs_read", {"path": "public/draft.md"})
+        shown_deck = await call(c, "docs_read", {"path": "slides/deck.md"})
+    assert read["text"].startswith("# An older talk")  # docs/talks, not the skipped root
+    assert [d["path"] for d in listed["documents"]] == ["talks/old.md"]
+    assert deck["text"].startswith("# Slides") and shown_deck["text"] == deck["text"]
+    assert owner_sees["public"] is False and "no readable document" in hidden
 
 
 @pytest.mark.parametrize("mode", ERAS)

@@ -118,6 +118,9 @@ class Library:
             if any(r.name == name for r in self.roots):
                 log.warning("document root skipped: another root has the same folder name", name=name)
                 continue
+            if os.path.lexists(self.roots[0].safe.path / name):
+                log.warning("document root skipped: docs/ has an entry of the same name", name=name)
+                continue
             self.roots.append(Root(name, SafeRoot(folder)))
         self._cache: OrderedDict[tuple[str, int, int, int], Document] = OrderedDict()
         self._cache_lock = threading.Lock()  # reads run in worker threads (tools and the indexer)
@@ -144,7 +147,12 @@ class Library:
         return "/".join((root.name, *parts) if root.name else parts)
 
     def in_public_folder(self, path: str) -> bool:
-        return path.split("/", 1)[0] == PUBLIC_FOLDER and "/" in path
+        """Under the portfolio's ``docs/public/`` (an extra root called ``public`` is not that)."""
+        try:
+            root, parts = self.locate(path)
+        except NotFoundError:
+            return False
+        return root is self.roots[0] and len(parts) > 1 and parts[0] == PUBLIC_FOLDER
 
     def shadowed(self, root: Root, parts: Parts) -> bool:
         """An entry of the main root hidden by an extra root of the same name."""
