@@ -453,3 +453,15 @@ async def test_paths_are_completed_for_the_templates_and_prompts(
     ]
     assert set(prompt.completion.values) == set(PUBLIC_DOCS)  # nothing private
     assert other.completion.values == []
+
+
+async def test_a_portfolio_without_documents_is_served_empty(
+    make_settings: Callable[..., FolioSettings], tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    async with client(make_settings(portfolio_dir=tmp_path / "empty")) as c:
+        listed = await call(c, "docs_list")
+        found = await call(c, "docs_search", {"query": "anything"})
+        missing = await error(c, "docs_read", {"path": "about.md"})
+    assert listed["documents"] == [] and listed["folders"] == [] and found["hits"] == []
+    assert "no readable document at 'about.md'" in missing

@@ -75,7 +75,7 @@ class DocsService:
         runtime.tasks.start_soon(service._initial_sync)
 
     async def _initial_sync(self) -> None:
-        with anyio.fail_after(60):  # the watcher first, so that nothing changed meanwhile is missed
+        with anyio.move_on_after(60):  # the watcher first, so that nothing changed meanwhile is missed
             await self.watching.wait()
         try:
             self.last_sync = await self.index.sync()
@@ -123,9 +123,15 @@ class DocsService:
         roots = [str(p) for p in self.library.root_paths if p.is_dir()]
         if not roots:
             log.warning("no document folder exists; nothing to watch")
+            self.watching.set()
             return
         stop = threading.Event()
-        notify = RustNotify(roots, False, False, 300, True, True)
+        try:
+            notify = RustNotify(roots, False, False, 300, True, True)
+        except Exception as exc:  # e.g. the inotify watch limit: serve without live updates
+            log.error("the document folders cannot be watched; changes show after a restart", error=str(exc))
+            self.watching.set()
+            return
         self.watching.set()
         log.info("watching documents", roots=len(roots))
         try:
@@ -136,6 +142,8 @@ class DocsService:
                 if isinstance(changes, str):  # 'stop' or 'signal'
                     return
                 await self._changed({Path(p) for _, p in changes})
+        except Exception as exc:  # a watcher failure must not take the server down
+            log.error("watching the documents failed; changes show after a restart", error=str(exc))
         finally:
             stop.set()  # the notify thread returns within a step and is dropped with `notify`
 
