@@ -465,3 +465,27 @@ async def test_a_portfolio_without_documents_is_served_empty(
         missing = await error(c, "docs_read", {"path": "about.md"})
     assert listed["documents"] == [] and listed["folders"] == [] and found["hits"] == []
     assert "no readable document at 'about.md'" in missing
+
+
+async def test_a_folder_swapped_for_a_link_after_indexing_is_not_followed(
+    make_settings: Callable[..., FolioSettings], docs_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside-notes"
+    outside.mkdir()
+    (outside / "on-call-handbook.txt").write_text(f"{SECRET}\n")
+    async with client(make_settings()) as c:
+        before = await call(c, "docs_read", {"path": "notes/on-call-handbook.txt"})
+        (docs_dir / "notes").rename(tmp_path / "moved-notes")
+        (docs_dir / "notes").symlink_to(outside)
+        refused = await error(c, "docs_read", {"path": "notes/on-call-handbook.txt"})
+        info = await error(c, "docs_info", {"path": "notes/on-call-handbook.txt"})
+        with pytest.raises(MCPError) as resource:
+            await c.read_resource("docs://notes/on-call-handbook.txt")
+        folder = await error(c, "docs_list", {"path": "notes"})
+        grep = await call(c, "docs_grep", {"pattern": "OUTSIDE"})
+    assert "Acknowledge within five minutes" in before["text"]
+    for message in (refused, info, resource.value.message):
+        assert message.endswith(NOT_FOUND.format(path=shown("notes/on-call-handbook.txt")))
+        _no_leak(message, tmp_path)
+    assert folder.endswith(NOT_FOUND.format(path=shown("notes")))
+    assert grep["matches"] == []
