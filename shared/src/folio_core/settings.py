@@ -87,6 +87,11 @@ class FolioSettings(BaseModel):
     openai_base_url: str | None = Field(
         default=None, description="Base URL of an OpenAI-compatible embeddings API (for openai:<model>)."
     )
+    docs_roots: str | None = Field(
+        default=None,
+        description="More document folders for folio-resources, separated by ':' (each served under its "
+        "folder name); the portfolio's docs/ folder is always served.",
+    )
     log_level: LogLevel = Field(default="info", description="debug, info, warning or error.")
     log_format: LogFormat = Field(
         default="auto", description="json, console, or auto (JSON when stderr is not a terminal)."

@@ -103,6 +103,8 @@ class Runtime:
         self._failure: BaseException | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
         self.state: dict[str, Any] = {}
+        self.tasks: anyio.abc.TaskGroup | None = None
+        """The server's background task group (for watchers a server starts in ``on_ready``)."""
 
     def start_background(self, name: str, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` for the life of the server (a watcher, a poller): cancelled at shutdown; a
@@ -172,12 +174,14 @@ class FolioServer:
         migrations: Sequence[Migration],
         feed_prefixes: tuple[str, ...],
         on_ready: OnReady | None = None,
+        on_feed_event: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.package = package
         self.migrations = list(migrations)
         self.feed_prefixes = feed_prefixes
         self.on_ready = on_ready
+        self.on_feed_event = on_feed_event  # called with each change-feed URI before delivery
         self.notifier = ResourceNotifier()
         self.runtime: Runtime | None = None
         # Edge checks for every tool, prompt and resource; ``mcp.run()`` serves screened stdio.
@@ -254,6 +258,7 @@ class FolioServer:
         runtime = Runtime(self.settings, self.notifier)
         self.runtime = runtime
         async with anyio.create_task_group() as tg:
+            runtime.tasks = tg
             tg.start_soon(self._start, runtime, tg)
             try:
                 yield runtime
@@ -281,7 +286,11 @@ class FolioServer:
             async with runtime._pool.connection() as conn:
                 await apply_migrations(conn, self.package, self.migrations)
             feed_started = anyio.Event()
-            tg.start_soon(lambda: self.notifier.follow(url, self.feed_prefixes, started=feed_started.set))
+            tg.start_soon(
+                lambda: self.notifier.follow(
+                    url, self.feed_prefixes, on_event=self.on_feed_event, started=feed_started.set
+                )
+            )
             await feed_started.wait()
             runtime._tasks = tg
             if self.on_ready is not None:

@@ -1,0 +1,3 @@
+from folio_resources import main
+
+main()
