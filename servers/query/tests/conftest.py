@@ -26,7 +26,13 @@ def seed(url: str) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        for package in ("folio_profile", "folio_memory", "folio_orchestrator", "folio_projects"):
+        for package in (
+            "folio_profile",
+            "folio_memory",
+            "folio_orchestrator",
+            "folio_projects",
+            "folio_resources",
+        ):
             folder = resources.files(package).joinpath("migrations")
             for entry in sorted(folder.iterdir(), key=lambda p: p.name):
                 if entry.name.endswith(".sql"):
@@ -86,6 +92,12 @@ def seed(url: str) -> None:
                 (conv[0], server, tool, json.dumps({"q": i}), outcome, ms, i),
             )
         seed_projects(conn)
+        conn.execute(
+            "INSERT INTO docs.documents (path, kind, mime, title, size, mtime_ns, public, confirm, meta, chunk_count) "
+            "VALUES ('public/talk.md', 'markdown', 'text/markdown', 'A talk', 1200, 1700000000000000000, true, "
+            "false, '{\"tags\": [\"kubernetes\"]}', 3), ('notes/salary.md', 'markdown', 'text/markdown', "
+            "'Private notes', 300, 1700000000000000000, false, true, '{}', 1)"
+        )
         conn.execute(
             "INSERT INTO host.model_usage (conversation_id, provider, model, input_tokens, output_tokens, cost_usd,"
             " latency_ms, purpose) VALUES (%s, 'anthropic', 'claude', 1000, 200, 0.012, 800, 'chat')",

@@ -261,6 +261,7 @@ async def test_visitors_see_only_public_data(make_settings: Callable[..., FolioS
             "project_commits",
             "project_file_changes",
             "project_files",
+            "documents",
         }
         rows = (await call(c, "query_sql", {"sql": "SELECT content FROM memories ORDER BY id"}))["rows"]
         assert [r[0] for r in rows] == [
@@ -305,6 +306,24 @@ async def test_project_views_answer_portfolio_questions_per_audience(
         assert "secret-work" not in str(schema) and "public" not in [
             col["name"] for col in schema["views"][0]["columns"]
         ]
+
+
+async def test_the_documents_view_shows_metadata_per_audience(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    sql = "SELECT path, title, meta->'tags' AS tags, modified_at FROM documents ORDER BY path"
+    async with client(make_settings()) as c:
+        owner = await call(c, "query_sql", {"sql": sql})
+        flags = await call(
+            c, "query_sql", {"sql": "SELECT path, public, confirm FROM documents ORDER BY path"}
+        )
+    assert [r[0] for r in owner["rows"]] == ["notes/salary.md", "public/talk.md"]
+    assert owner["rows"][1][2] == ["kubernetes"] and owner["rows"][1][3].startswith("2023-11-14")
+    assert flags["rows"] == [["notes/salary.md", False, True], ["public/talk.md", True, False]]
+    async with client(make_settings(audience="public")) as c:
+        visitor = await call(c, "query_sql", {"sql": sql})
+        hidden = await error(c, "query_sql", {"sql": "SELECT confirm FROM documents"})
+    assert [r[0] for r in visitor["rows"]] == ["public/talk.md"] and "confirm" in hidden
 
 
 async def test_schema_lists_views_columns_and_examples(make_settings: Callable[..., FolioSettings]) -> None:

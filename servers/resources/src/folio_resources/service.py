@@ -67,12 +67,8 @@ class DocsService:
         service = cls(runtime)
         await service.index.prepare()
         runtime.state[cls.STATE_KEY] = service
-        if runtime.tasks is None:  # pragma: no cover - FolioServer always provides them
-            service.last_sync = await service.index.sync()
-            service.indexed.set()
-            return
-        runtime.tasks.start_soon(service.watch)
-        runtime.tasks.start_soon(service._initial_sync)
+        runtime.start_background("docs-watcher", service.watch)
+        runtime.start_background("docs-initial-sync", service._initial_sync)
 
     async def _initial_sync(self) -> None:
         with anyio.move_on_after(60):  # the watcher first, so that nothing changed meanwhile is missed

@@ -103,8 +103,6 @@ class Runtime:
         self._failure: BaseException | None = None
         self._tasks: anyio.abc.TaskGroup | None = None
         self.state: dict[str, Any] = {}
-        self.tasks: anyio.abc.TaskGroup | None = None
-        """The server's background task group (for watchers a server starts in ``on_ready``)."""
 
     def start_background(self, name: str, fn: Callable[[], Awaitable[None]]) -> None:
         """Run ``fn`` for the life of the server (a watcher, a poller): cancelled at shutdown; a
@@ -258,7 +256,6 @@ class FolioServer:
         runtime = Runtime(self.settings, self.notifier)
         self.runtime = runtime
         async with anyio.create_task_group() as tg:
-            runtime.tasks = tg
             tg.start_soon(self._start, runtime, tg)
             try:
                 yield runtime
