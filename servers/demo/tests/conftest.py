@@ -6,9 +6,13 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
+from folio_core.settings import FolioSettings
+from folio_core.testing import SAMPLE_PORTFOLIO
 from folio_demo import sandbox as sb
 
 # Run inside the sandbox before anything destructive: prints what the code can see of the world.
@@ -104,3 +108,28 @@ def prove() -> Prove:
 @pytest.fixture
 def leftovers() -> Callable[[str], list[int]]:
     return processes_in_namespace
+
+
+@pytest.fixture
+def make_settings(database_url: str, tmp_path: Path) -> Callable[..., FolioSettings]:
+    def make(**overrides: Any) -> FolioSettings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "data_dir": tmp_path / "data",
+            "portfolio_dir": SAMPLE_PORTFOLIO,
+        }
+        values.update(overrides)
+        return FolioSettings(_env_file=None, **values)
+
+    return make
+
+
+def run_rows(url: str) -> list[tuple[Any, ...]]:
+    """Every row of demo.runs: (kind, demo, status, cached)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT kind, demo, status, cached FROM demo.runs ORDER BY started_at").fetchall()
+
+
+@pytest.fixture
+def runs_in(database_url: str) -> Callable[[], list[tuple[Any, ...]]]:
+    return lambda: run_rows(database_url)
