@@ -133,3 +133,9 @@ def run_rows(url: str) -> list[tuple[Any, ...]]:
 @pytest.fixture
 def runs_in(database_url: str) -> Callable[[], list[tuple[Any, ...]]]:
     return lambda: run_rows(database_url)
+
+
+@pytest.fixture
+def probe() -> tuple[str, Callable[[dict[str, object]], list[str]]]:
+    """The containment probe's code and the check of what it printed (for runs through the MCP layer)."""
+    return CONTAINMENT_PROBE.replace("__HOST_PATHS__", repr(host_paths())), containment_problems
