@@ -137,8 +137,10 @@ def build_root(request: dict[str, Any]) -> None:
     mount(None, ROOT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     # the code's files, written before the switch (the work directory belongs to the code's user)
     uid = UNPRIVILEGED if request["drop_to_unprivileged"] else 0
-    for name, text in request["files"].items():
-        path = ROOT + "/work/" + name
+    written = [("/work/" + name, text) for name, text in request["files"].items()]
+    written += [("/tmp/" + name, text) for name, text in request.get("tmp_files", {}).items()]
+    for inside, text in written:
+        path = ROOT + inside
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)

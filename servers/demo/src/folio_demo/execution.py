@@ -104,7 +104,13 @@ async def execute(
         async with anyio.create_task_group() as tg:
             tg.start_soon(heartbeat)
             try:
-                result = await sb.run(code, language, limits, files=files, inputs=inputs, on_output=on_output)
+                if service.slots.value == 0:
+                    record.stage = "waiting for a free sandbox"
+                async with service.slots:
+                    record.stage = "running"
+                    result = await sb.run(
+                        code, language, limits, files=files, inputs=inputs, on_output=on_output
+                    )
             finally:
                 tg.cancel_scope.cancel()
         record.stage = "collecting"

@@ -346,7 +346,13 @@ async def run(
     check_code(code)
     chosen = choose_tier(language, tier)
     if chosen == "namespace":
-        return await _run_namespace(code, language, limits, files or {}, inputs, on_output, libraries)
+        tmp_files: dict[str, str] = {}
+        sources = [code, *(files or {}).values()]
+        if language == "python" and libraries and any("matplotlib" in text for text in sources):
+            tmp_files = await _matplotlib_cache()
+        return await _run_namespace(
+            code, language, limits, files or {}, inputs, on_output, libraries, tmp_files
+        )
     return await _run_interpreter(code, limits, inputs, on_output)
 
 
@@ -369,6 +375,41 @@ class _Output:
 
     def text(self, stream: str) -> str:
         return "".join(self.parts[stream])
+
+
+_MATPLOTLIB_PROBE = """\
+import pathlib, matplotlib, matplotlib.font_manager as fm
+print(pathlib.Path(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json").name)
+print(pathlib.Path(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json").read_text())
+"""
+_matplotlib_files: dict[str, str] | None = None
+_matplotlib_lock: anyio.Lock | None = None
+
+
+async def _matplotlib_cache() -> dict[str, str]:
+    """matplotlib's font list as built inside the sandbox (paths as the code sees them), made once per
+    process and handed to every run that uses matplotlib: building it costs seconds a run."""
+    global _matplotlib_files, _matplotlib_lock
+    if _matplotlib_lock is None:
+        _matplotlib_lock = anyio.Lock()
+    async with _matplotlib_lock:
+        if _matplotlib_files is None:
+            result = await _run_namespace(
+                _MATPLOTLIB_PROBE,
+                "python",
+                Limits(cpu_seconds=30, wall_seconds=60, memory_mb=1024, output_bytes=8 * 1024 * 1024),
+                {},
+                None,
+                None,
+                True,
+                {},
+            )
+            name, _, body = result.stdout.partition("\n")
+            good = result.ok and name.startswith("fontlist-") and body.lstrip().startswith("{")
+            _matplotlib_files = {f"matplotlib/{name}": body} if good else {}
+            if not good:
+                log.warning("matplotlib font cache not built", stderr=result.stderr[-300:])
+    return _matplotlib_files
 
 
 def _kill_namespace(process: anyio.abc.Process) -> None:
@@ -407,6 +448,7 @@ async def _run_namespace(
     inputs: Any,
     on_output: OutputCallback | None,
     libraries: bool,
+    tmp_files: Mapping[str, str],
 ) -> RunResult:
     layout = _layout()
     entry = "main.py" if language == "python" else "main.js"
@@ -417,6 +459,7 @@ async def _run_namespace(
         if name.startswith("/") or ".." in Path(name).parts or not name:
             raise SandboxError(f"file name {name!r} must be relative, inside the working directory")
     request = {
+        "tmp_files": tmp_files,
         "binds": layout.binds,
         "links": layout.links,
         "tmpfs_mb": limits.tmpfs_mb,

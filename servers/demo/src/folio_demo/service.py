@@ -12,12 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 import structlog
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -35,6 +37,8 @@ log = structlog.get_logger(__name__)
 
 Status = Literal["running", "finished", "failed", "cancelled"]
 KEEP_RUNS = 200
+MAX_CONCURRENT_RUNS = max(1, os.cpu_count() or 1)
+"""Runs beyond this wait for a free sandbox (a burst of requests cannot starve the machine)."""
 CACHE_FORMAT = 1
 
 
@@ -109,6 +113,7 @@ class DemoService:
         self.cache: Cache = runtime.cache  # Redis when configured; closed with the runtime
         self.runs: OrderedDict[str, RunRecord] = OrderedDict()
         self.snippets = SnippetIndex(catalogue.demos.values())
+        self.slots = anyio.Semaphore(MAX_CONCURRENT_RUNS)
 
     @classmethod
     def starter(cls, catalogue: Catalogue) -> Any:
