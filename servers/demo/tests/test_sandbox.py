@@ -427,6 +427,43 @@ async def test_interpreter_output_is_capped() -> None:
     assert result.stdout_truncated and len(result.stdout) == FAST.output_bytes
 
 
+@needs_interpreter
+async def test_interpreter_cancelling_a_run_ends_its_worker() -> None:
+    def monty_children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    mine = (
+                        int(fields[1]) == os.getpid() and fields[0] != "Z"
+                    )  # zombies are dead, awaiting reaping
+                    if mine and (entry / "comm").read_text().strip() == "monty":
+                        found.append(int(entry.name))
+                except (OSError, IndexError):
+                    continue
+        return found
+
+    printed = anyio.Event()
+
+    async def on_output(stream: str, text: str) -> None:
+        printed.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: it(
+                "print('spinning')\nwhile True:\n    pass",
+                sb.Limits(cpu_seconds=60, wall_seconds=60),
+                on_output=on_output,
+            )
+        )
+        with anyio.fail_after(30):
+            await printed.wait()
+        assert monty_children(), "the run should have a worker while it runs"
+        tg.cancel_scope.cancel()
+    assert monty_children() == []
+
+
 async def test_javascript_is_refused_by_the_interpreter_tier() -> None:
     with pytest.raises(sb.SandboxUnavailable, match="Python only"):
         await sb.run("console.log(1)", "javascript", tier="interpreter")

@@ -415,6 +415,38 @@ async def test_visitor_snippets_when_enabled_run_under_the_visitor_limits(
     assert result["stdout"] == "42\n" and result["limits"] == sb.VISITOR_LIMITS.as_dict()
 
 
+async def test_without_any_sandbox_the_tools_refuse_and_nothing_runs(
+    make_settings: Callable[..., FolioSettings],
+    monkeypatch: pytest.MonkeyPatch,
+    runs_in: Callable[[], list[Any]],
+) -> None:
+    monkeypatch.setattr(sb, "_namespace_problem", lambda: "the kernel refused new namespaces")
+    monkeypatch.setattr(sb, "_interpreter_problem", lambda: "pydantic-monty is not installed")
+    async with client(make_settings()) as c:
+        listed = await call(c, "demo_list", {})
+        snippet = await error(c, "demo_run_snippet", {"code": "print(1)", "confirm": True})
+        demo = await error(c, "demo_run", {"name": "truck-factor", "inputs": TRUCK, "confirm": True})
+    assert listed["sandbox"]["tiers"] == {"namespace": False, "interpreter": False}
+    assert "nothing ran" in snippet and "kernel refused" in snippet and "nothing ran" in demo
+    assert runs_in() == []
+
+
+async def test_with_only_the_interpreter_a_python_snippet_runs_there_and_a_multi_file_demo_is_refused(
+    make_settings: Callable[..., FolioSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if sb.tiers()["interpreter"] is not None:
+        pytest.skip("interpreter tier unavailable")
+    monkeypatch.setattr(sb, "_namespace_problem", lambda: "not Linux")
+    async with client(make_settings()) as c:
+        ran = await call(c, "demo_run_snippet", {"code": "print(sum(range(10)))", "confirm": True})
+        javascript = await error(
+            c, "demo_run_snippet", {"code": "console.log(1)", "language": "javascript", "confirm": True}
+        )
+        demo = await error(c, "demo_run", {"name": "truck-factor", "inputs": TRUCK, "confirm": True})
+    assert ran["tier"] == "interpreter" and ran["stdout"] == "45\n"
+    assert "Python only" in javascript and "several files" in demo
+
+
 def test_the_sample_portfolio_has_no_demo_problems() -> None:
     from folio_demo.demos import load_catalogue
 

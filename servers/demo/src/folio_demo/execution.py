@@ -101,6 +101,7 @@ async def execute(
     try:
         record.stage = "running"
         await ctx.report_progress(0.1, total, "running")
+        failure: sb.SandboxError | None = None
         async with anyio.create_task_group() as tg:
             tg.start_soon(heartbeat)
             try:
@@ -111,8 +112,12 @@ async def execute(
                     result = await sb.run(
                         code, language, limits, files=files, inputs=inputs, on_output=on_output
                     )
+            except sb.SandboxError as exc:  # re-raised below, not inside the task group's exception group
+                failure = exc
             finally:
                 tg.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
         record.stage = "collecting"
         await ctx.report_progress(limits.wall_seconds, total, "collecting the output")
         record.result = result.summary()

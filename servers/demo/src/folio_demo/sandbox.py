@@ -345,6 +345,11 @@ async def run(
         raise SandboxError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
     check_code(code)
     chosen = choose_tier(language, tier)
+    if chosen == "interpreter" and files:
+        raise SandboxUnavailable(
+            "this program has several files, which only the namespace sandbox can run, and it is "
+            f"unavailable here ({tiers()['namespace']}); nothing ran"
+        )
     if chosen == "namespace":
         tmp_files: dict[str, str] = {}
         sources = [code, *(files or {}).values()]
@@ -550,43 +555,42 @@ async def _run_namespace(
 async def _run_interpreter(
     code: str, limits: Limits, inputs: Any, on_output: OutputCallback | None
 ) -> RunResult:
+    """pydantic-monty in a worker process of a pool made for this run: leaving the pool (at the end,
+    at a limit, or on cancellation) ends the worker, so nothing outlives the call."""
     import pydantic_monty as monty
 
     output = _Output(limits.output_bytes, on_output)
     seen = {"stdout": 0, "stderr": 0}
     token = anyio.lowlevel.current_token()
 
-    def printed(stream: str, text: str) -> None:
+    def printed(stream: str, text: str) -> None:  # called on the pool's I/O thread
         seen[stream] += len(text)
         anyio.from_thread.run(output.add, stream, text, token=token)
 
-    def execute() -> tuple[int, str | None, bool]:
-        with (
-            monty.Monty(min_processes=1, max_processes=1, request_timeout=limits.wall_seconds + 1) as pool,
-            pool.checkout(
-                limits={
-                    "max_feed_duration_secs": min(limits.cpu_seconds, limits.wall_seconds),
-                    "max_memory": limits.memory_mb * 1024 * 1024,
-                    "max_total_sleep_secs": limits.wall_seconds,
-                }
-            ) as session,
-        ):
+    exit_code, error, timed_out = 0, None, False
+    started = time.perf_counter()
+    async with monty.AsyncMonty(
+        min_processes=1, max_processes=1, request_timeout=limits.wall_seconds + 1
+    ) as pool:
+        session_limits: monty.ResourceLimits = {
+            "max_feed_duration_secs": min(limits.cpu_seconds, limits.wall_seconds),
+            "max_memory": limits.memory_mb * 1024 * 1024,
+            "max_total_sleep_secs": limits.wall_seconds,
+        }
+        async with pool.checkout(limits=session_limits) as session:
             try:
-                session.feed_run(
+                await session.feed_run(
                     code, inputs={"inputs": inputs if inputs is not None else {}}, print_callback=printed
                 )
             except monty.MontyRuntimeError as exc:
-                text = str(exc)
-                return 1, text, "TimeoutError" in text.split(":", 1)[0]
+                exit_code, error = 1, str(exc)
+                timed_out = "TimeoutError" in error.split(":", 1)[0]
             except monty.MontySyntaxError as exc:
-                return 1, str(exc), False
+                exit_code, error = 1, str(exc)
             except monty.MontyCrashedError as exc:
-                return 1, f"the interpreter stopped: {exc}", True
-        return 0, None, False
-
-    started = time.perf_counter()
-    exit_code, error, timed_out = await anyio.to_thread.run_sync(execute, abandon_on_cancel=True)
+                exit_code, error, timed_out = 1, f"the interpreter stopped: {exc}", True
     if error is not None:
+        seen["stderr"] += len(error) + 1
         await output.add("stderr", error + "\n")
     return RunResult(
         tier="interpreter",
