@@ -69,6 +69,12 @@ async def test_namespace_inputs_files_exit_status_and_streamed_output() -> None:
 
 
 @needs_namespace
+async def test_namespace_multibyte_output_split_across_reads_arrives_whole() -> None:
+    result = await ns("print('€' * 30000)", sb.Limits(output_bytes=128 * 1024))
+    assert result.ok and result.stdout == "€" * 30000 + "\n"
+
+
+@needs_namespace
 async def test_namespace_png_written_by_the_code_comes_back_as_an_artefact() -> None:
     code = (
         "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [3, 1, 2])\nplt.savefig('chart.png')\n"

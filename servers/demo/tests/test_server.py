@@ -106,6 +106,8 @@ async def test_show_gives_schema_example_limits_and_source(
     async with client(make_settings()) as c:
         shown = await call(c, "demo_show", {"name": "truck-factor"})
         source = await c.read_resource("demo://truck-factor/source")
+        catalogue = json.loads((await c.read_resource("demo://catalogue")).contents[0].text)  # type: ignore[union-attr]
+    assert [d["name"] for d in catalogue["demos"]] == ["commit-chart", "edit-distance", "truck-factor"]
     assert shown["input_schema"]["required"] == ["owners"] and shown["example_inputs"]["coverage"] == 0.5
     assert set(shown["files"]) == {"main.py", "truck.py"} and shown["limits"]["cpu_seconds"] == 2
     text = source.contents[0].text  # type: ignore[union-attr]

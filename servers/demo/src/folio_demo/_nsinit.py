@@ -23,6 +23,7 @@ kills every other process in it.
 from __future__ import annotations
 
 import base64
+import codecs
 import ctypes
 import json
 import os
@@ -220,6 +221,7 @@ def relay(
     streams = {out_r: "stdout", err_r: "stderr"}
     sent = {"stdout": 0, "stderr": 0}
     seen = {"stdout": 0, "stderr": 0}
+    decoders = {name: codecs.getincrementaldecoder("utf-8")("replace") for name in sent}
     status = None
     reason = None
     while status is None:
@@ -239,7 +241,7 @@ def relay(
             if room > 0:
                 part = chunk[:room]
                 sent[name] += len(part)
-                emit({"type": "output", "stream": name, "data": part.decode("utf-8", "replace")})
+                emit({"type": "output", "stream": name, "data": decoders[name].decode(part)})
             if seen[name] > bomb:
                 reason = "output_limit"
         if reason is not None:
@@ -269,7 +271,11 @@ def relay(
             seen[name] += len(chunk)
             part = chunk[: cap - sent[name]]
             sent[name] += len(part)
-            emit({"type": "output", "stream": name, "data": part.decode("utf-8", "replace")})
+            emit({"type": "output", "stream": name, "data": decoders[name].decode(part)})
+    for name, decoder in decoders.items():
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            emit({"type": "output", "stream": name, "data": tail})
     return status, reason, seen
 
 

@@ -41,7 +41,7 @@ from folio_demo.demos import Catalogue, Demo, load_catalogue, validate_inputs
 from folio_demo.errors import DemoError
 from folio_demo.execution import build_result, describe_run, execute, limits_text
 from folio_demo.service import DemoService
-from folio_demo.uris import FEED_PREFIXES, RUN_TEMPLATE, SOURCE_TEMPLATE
+from folio_demo.uris import CATALOGUE, FEED_PREFIXES, RUN_TEMPLATE, SOURCE_TEMPLATE
 
 INSTRUCTIONS = """\
 The owner's curated demos and code snippets, run in a sandbox with the network off. Start with
@@ -188,10 +188,7 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
     mcp = folio.mcp
     snippets_allowed = not settings.is_public or catalogue.visitor_snippets
 
-    @folio.tool(annotations=READ_ONLY)
-    async def demo_list(ctx: Context[Any, Any]) -> dict[str, Any]:
-        """The curated demos (name, title, language, whether it takes inputs), whether snippets may run, and the sandbox."""
-        service = await _service(ctx)
+    def listing(service: DemoService) -> dict[str, Any]:
         available = sb.tiers()
         out: dict[str, Any] = {
             "demos": [_summary(d) for d in service.catalogue.visible(service.public)],
@@ -208,6 +205,11 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
         if not service.public and service.catalogue.problems:
             out["problems"] = list(service.catalogue.problems)
         return out
+
+    @folio.tool(annotations=READ_ONLY)
+    async def demo_list(ctx: Context[Any, Any]) -> dict[str, Any]:
+        """The curated demos (name, title, language, whether it takes inputs), whether snippets may run, and the sandbox."""
+        return listing(await _service(ctx))
 
     @folio.tool(annotations=READ_ONLY)
     async def demo_show(ctx: Context[Any, Any], name: DemoName) -> dict[str, Any]:
@@ -319,6 +321,11 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
 
     async def _ready() -> DemoService:
         return DemoService.of(await folio.ready_runtime())
+
+    @mcp.resource(CATALOGUE, name="catalogue", mime_type="application/json")
+    async def catalogue_resource() -> str:
+        """The demos, whether snippets may run, and the sandbox tiers available here."""
+        return json.dumps(listing(await _ready()), indent=2)
 
     @mcp.resource(SOURCE_TEMPLATE, name="source", mime_type="text/markdown")
     async def source(name: str) -> str:

@@ -118,6 +118,9 @@ class DemoService:
     @classmethod
     def starter(cls, catalogue: Catalogue) -> Any:
         async def start(runtime: Runtime) -> None:
+            from folio_demo.sandbox import tiers
+
+            await anyio.to_thread.run_sync(tiers)  # probes the kernel once, off the event loop
             runtime.state[cls.STATE_KEY] = cls(runtime, catalogue)
 
         return start

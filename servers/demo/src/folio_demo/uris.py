@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+CATALOGUE = "demo://catalogue"
 SOURCE_TEMPLATE = "demo://{name}/source"
 RUN_TEMPLATE = "demo://runs/{run_id}"
 FEED_PREFIXES = ("demo://",)
