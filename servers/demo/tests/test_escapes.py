@@ -140,7 +140,7 @@ CORPUS: list[tuple[str, str, Callable[[dict[str, Any]], bool], bool]] = [
     (
         "an infinite loop",
         "while True:\n    pass",
-        lambda r: r["killed"] == "cpu_time",
+        lambda r: r["killed"] in ("cpu_time", "wall_clock"),  # whichever comes first on a loaded machine
         True,
     ),
     (

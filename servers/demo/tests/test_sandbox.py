@@ -190,7 +190,8 @@ async def test_escape_subprocesses_run_contained(leftovers: Callable[[str], list
     result = await ns(code)
     assert result.ok, result.stderr
     pidns, rest = result.stdout.split("\n", 1)
-    assert rest.startswith("65534\n" if os.geteuid() == 0 else "0\n")
+    uid = int(rest.split("\n", 1)[0])
+    assert uid in sb.SANDBOX_UIDS if os.geteuid() == 0 else uid == 0
     assert "root:" not in rest and "done" in rest and "home" not in rest
     assert leftovers(pidns) == []
 
@@ -269,6 +270,31 @@ print("parent done")
 
 
 @needs_namespace
+async def test_escape_a_fork_bomb_does_not_starve_a_run_beside_it(prove: Any) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("per-run uids need Folio to run as root")
+    await prove(FAST)
+    bombing = anyio.Event()
+
+    async def on_output(stream: str, text: str) -> None:
+        bombing.set()
+
+    bomb = "import os\nprint('bombing', flush=True)\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass"
+    threads = (
+        "import os, threading\nts = [threading.Thread(target=lambda: None) for _ in range(12)]\n"
+        "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(os.getuid())"
+    )
+    beside: list[sb.RunResult] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: ns(bomb, on_output=on_output))
+        with anyio.fail_after(30):
+            await bombing.wait()
+        beside.append(await ns(threads))
+    assert beside[0].ok, beside[0].stderr
+    assert int(beside[0].stdout) in sb.SANDBOX_UIDS and sb._uids_in_use == set()
+
+
+@needs_namespace
 async def test_escape_a_fork_bomb_is_capped_and_everything_is_reaped(
     prove: Any, leftovers: Callable[[str], list[int]]
 ) -> None:
@@ -318,8 +344,11 @@ async def test_escape_a_sleeping_loop_is_stopped_by_the_wall_clock() -> None:
 
 
 @needs_namespace
-async def test_escape_signals_to_the_parent_and_to_everyone_reach_nothing_outside(prove: Any) -> None:
+async def test_escape_signals_to_the_parent_and_to_everyone_reach_nothing_outside(
+    prove: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await prove(FAST)
+    monkeypatch.setattr(sb, "_allocate_uid", lambda: 65534)  # the same uid as the host sentinel below
     sentinel = subprocess.Popen(  # noqa: ASYNC220 (a host process to prove kill -1 misses)
         ["sleep", "60"],
         user=65534 if os.geteuid() == 0 else None,

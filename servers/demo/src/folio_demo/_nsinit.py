@@ -8,8 +8,8 @@ PID, network, IPC and UTS namespaces. It reads one JSON request on stdin, then:
    namespace's processes only) with ``/proc/sys`` read-only; ``/dev`` with four character devices;
    size-capped tmpfs ``/work`` (the code's files and working directory) and ``/tmp``;
 2. ``pivot_root``s into it and detaches the old root, so no other host file is reachable;
-3. forks the code's process: resource limits, no capabilities (an unprivileged uid when started
-   as the real root; an empty bounding set inside a user namespace), ``no_new_privs``, an empty
+3. forks the code's process: resource limits, no capabilities (an unprivileged uid of its own when
+   started as the real root; an empty bounding set inside a user namespace), ``no_new_privs``, an empty
    environment but for a few harmless variables;
 4. relays its stdout and stderr as JSON lines on its own stdout (capped), enforces the wall clock,
    and when the code's process ends (or the clock runs out) kills everything left in the
@@ -48,7 +48,6 @@ PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
-UNPRIVILEGED = 65534
 # The new root is a tmpfs mounted (in this namespace only) over one of these host directories: the
 # first that exists and holds none of the bind-mounted sources.
 ROOT_CANDIDATES = ("/srv", "/media", "/mnt", "/opt", "/home")
@@ -137,7 +136,7 @@ def build_root(request: dict[str, Any]) -> None:
     os.makedirs(ROOT + "/.old")
     mount(None, ROOT, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     # the code's files, written before the switch (the work directory belongs to the code's user)
-    uid = UNPRIVILEGED if request["drop_to_unprivileged"] else 0
+    uid = request["uid"] if request["drop_to_unprivileged"] else 0
     written = [("/work/" + name, text) for name, text in request["files"].items()]
     written += [("/tmp/" + name, text) for name, text in request.get("tmp_files", {}).items()]
     for inside, text in written:
@@ -166,8 +165,8 @@ def drop_privileges(request: dict[str, Any]) -> None:
         resource.setrlimit(getattr(resource, name), (soft, hard))
     if request["drop_to_unprivileged"]:
         os.setgroups([])
-        os.setgid(UNPRIVILEGED)
-        os.setuid(UNPRIVILEGED)
+        os.setgid(request["uid"])
+        os.setuid(request["uid"])
     else:
         for cap in range(64):
             if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:

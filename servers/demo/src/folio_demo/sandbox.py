@@ -417,6 +417,26 @@ async def _matplotlib_cache() -> dict[str, str]:
     return _matplotlib_files
 
 
+# When Folio runs as root, each run's code gets a uid of its own from this range (no account uses
+# them), so process limits are per run: one run's fork bomb cannot starve another's threads.
+SANDBOX_UIDS = range(1_000_000, 1_065_536)
+_uids_in_use: set[int] = set()
+
+
+def _allocate_uid() -> int:
+    import random
+
+    while True:
+        uid = random.choice(SANDBOX_UIDS)
+        if uid not in _uids_in_use:
+            _uids_in_use.add(uid)
+            return uid
+
+
+def _release_uid(uid: int) -> None:
+    _uids_in_use.discard(uid)
+
+
 def _kill_namespace(process: anyio.abc.Process) -> None:
     """SIGKILL the namespace's first process (its exit takes every other process of the namespace
     with it, and ``unshare`` reaps it), then the process group of ``unshare`` itself."""
@@ -477,6 +497,17 @@ async def _run_namespace(
         "wall_seconds": limits.wall_seconds,
     }
     output = _Output(limits.output_bytes, on_output)
+    uid = _allocate_uid()
+    try:
+        return await _run_as(request, uid, language, limits, output)
+    finally:
+        _release_uid(uid)
+
+
+async def _run_as(
+    request: dict[str, Any], uid: int, language: Language, limits: Limits, output: _Output
+) -> RunResult:
+    request = {**request, "uid": uid}
     done: dict[str, Any] | None = None
     failure: str | None = None
     killed: Killed | None = None
@@ -552,6 +583,45 @@ async def _run_namespace(
     )
 
 
+_interpreter_lock: anyio.Lock | None = None
+
+
+def _spawn_lock() -> anyio.Lock:
+    global _interpreter_lock
+    if _interpreter_lock is None:
+        _interpreter_lock = anyio.Lock()
+    return _interpreter_lock
+
+
+def _children() -> set[int]:
+    """Live (not zombie) child processes of this process."""
+    found = set()
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, parent = entry.joinpath("stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue
+        if int(parent) == me and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+async def _gone(pids: set[int]) -> None:
+    """Wait (briefly) for ``pids`` to end, then SIGKILL what is left: the pool stops its worker
+    without waiting for it."""
+    for _ in range(100):
+        pids &= _children()
+        if not pids:
+            return
+        await anyio.sleep(0.01)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 async def _run_interpreter(
     code: str, limits: Limits, inputs: Any, on_output: OutputCallback | None
 ) -> RunResult:
@@ -569,9 +639,12 @@ async def _run_interpreter(
 
     exit_code, error, timed_out = 0, None, False
     started = time.perf_counter()
-    async with monty.AsyncMonty(
-        min_processes=1, max_processes=1, request_timeout=limits.wall_seconds + 1
-    ) as pool:
+    pool = monty.AsyncMonty(min_processes=1, max_processes=1, request_timeout=limits.wall_seconds + 1)
+    async with _spawn_lock():  # so the worker that appears is this run's
+        before = _children()
+        await pool.__aenter__()
+        workers = _children() - before
+    try:
         session_limits: monty.ResourceLimits = {
             "max_feed_duration_secs": min(limits.cpu_seconds, limits.wall_seconds),
             "max_memory": limits.memory_mb * 1024 * 1024,
@@ -589,6 +662,10 @@ async def _run_interpreter(
                 exit_code, error = 1, str(exc)
             except monty.MontyCrashedError as exc:
                 exit_code, error, timed_out = 1, f"the interpreter stopped: {exc}", True
+    finally:
+        with anyio.CancelScope(shield=True):
+            await pool.__aexit__(None, None, None)
+            await _gone(workers)
     if error is not None:
         seen["stderr"] += len(error) + 1
         await output.add("stderr", error + "\n")
