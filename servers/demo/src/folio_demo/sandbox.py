@@ -71,7 +71,7 @@ class Limits:
     cpu_seconds: float = 5.0
     wall_seconds: float = 10.0
     memory_mb: int = 512
-    processes: int = 32
+    processes: int = 16  # threads count too; with memory_mb it bounds a run's total memory
     open_files: int = 64
     file_size_mb: int = 16
     output_bytes: int = 64 * 1024
@@ -87,7 +87,7 @@ class Limits:
 
 OWNER_LIMITS = Limits()
 VISITOR_LIMITS = Limits(
-    cpu_seconds=2.0, wall_seconds=5.0, memory_mb=256, processes=16, output_bytes=16 * 1024, tmpfs_mb=16
+    cpu_seconds=2.0, wall_seconds=5.0, memory_mb=256, processes=12, output_bytes=16 * 1024, tmpfs_mb=16
 )
 
 
