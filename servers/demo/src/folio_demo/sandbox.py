@@ -35,7 +35,7 @@ import sys
 import sysconfig
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -682,10 +682,6 @@ async def _run_interpreter(
         stderr_truncated=seen["stderr"] > limits.output_bytes,
         duration_ms=(time.perf_counter() - started) * 1000,
     )
-
-
-def with_limits(base: Limits, **overrides: float | int) -> Limits:
-    return replace(base, **overrides)  # type: ignore[arg-type]
 
 
 __all__ = [
