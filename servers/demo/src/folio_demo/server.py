@@ -6,19 +6,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import (
-    AcceptedElicitation,
-    CancelledElicitation,
     ElicitationResult,
     Resolve,
-    Sample,
 )
 from mcp.shared.exceptions import MCPError
 from mcp.types import (
     INVALID_PARAMS,
     CallToolResult,
     CreateMessageResult,
-    SamplingMessage,
-    TextContent,
     ToolAnnotations,
 )
 from pydantic import Field
@@ -27,19 +22,28 @@ from folio_core.db.migrations import package_migrations
 from folio_core.mcp import (
     READ_ONLY,
     ConfirmForm,
-    Decision,
     FolioServer,
-    can_sample,
     confirmation,
-    runtime_of,
     sample_text,
 )
 from folio_core.settings import FolioSettings
 from folio_demo import __version__
 from folio_demo import sandbox as sb
-from folio_demo.demos import Catalogue, Demo, load_catalogue, validate_inputs
+from folio_demo.asking import (
+    ask_explanation,
+    check_snippet,
+    describe_demo_run,
+    describe_snippet,
+    find_demo,
+    inputs_of,
+    language_of,
+    require_permission,
+    service_of,
+    snippet_limits,
+)
+from folio_demo.demos import Catalogue, Demo, load_catalogue
 from folio_demo.errors import DemoError
-from folio_demo.execution import build_result, describe_run, execute, limits_text
+from folio_demo.execution import build_result, execute, limits_text
 from folio_demo.service import DemoService
 from folio_demo.uris import CATALOGUE, FEED_PREFIXES, RUN_TEMPLATE, SOURCE_TEMPLATE
 
@@ -58,105 +62,6 @@ DemoName = Annotated[str, Field(min_length=1, max_length=64, description="A demo
 Confirm = Annotated[
     bool, Field(description="true only after the user agreed to run it (for clients that cannot ask).")
 ]
-
-
-async def _service(ctx: Context[Any, Any]) -> DemoService:
-    return DemoService.of(await runtime_of(ctx))
-
-
-def _demo(service: DemoService, name: str) -> Demo:
-    try:
-        return service.catalogue.get(name, service.public)
-    except DemoError as exc:
-        raise ToolError(str(exc)) from exc
-
-
-def _inputs(demo: Demo, inputs: dict[str, Any] | None) -> dict[str, Any]:
-    try:
-        return validate_inputs(demo, inputs)
-    except DemoError as exc:
-        raise ToolError(str(exc)) from exc
-
-
-def _language(language: str) -> sb.Language:
-    if language not in sb.LANGUAGES:
-        raise ToolError(
-            f"unknown language {language[:20]!r}; use one of {', '.join(sb.LANGUAGES)}. Nothing ran."
-        )
-    return language
-
-
-def _snippet_limits(service: DemoService) -> sb.Limits:
-    c = service.catalogue
-    return c.visitor_snippet_limits if service.public else c.snippet_limits
-
-
-def _check_snippet(code: str) -> None:
-    try:
-        sb.check_code(code)
-    except sb.SandboxError as exc:
-        raise ToolError(f"{exc}. Nothing ran.") from exc
-
-
-async def _describe_demo_run(name: str, inputs: dict[str, Any] | None, ctx: Context[Any, Any]) -> str | None:
-    service = await _service(ctx)
-    demo = _demo(service, name)
-    values = _inputs(demo, inputs)
-    if await service.cached(demo, values) is not None:
-        return None  # a cached result runs nothing
-    shown = json.dumps(values)
-    shown = shown if len(shown) <= 300 else shown[:299] + "…"
-    what = f"the demo {demo.title!r} ({demo.language}, {len(demo.files)} file(s)) with inputs {shown}"
-    return describe_run(what, demo.language, demo.limits)
-
-
-async def _describe_snippet(code: str, language: str, ctx: Context[Any, Any]) -> str | None:
-    service = await _service(ctx)
-    chosen = _language(language)
-    _check_snippet(code)
-    lines = code.strip().splitlines()
-    preview = "\n".join(lines[:8]) + ("\n…" if len(lines) > 8 else "")
-    what = f"a {chosen} snippet of {len(lines)} line(s):\n{preview}\n"
-    return describe_run(what, chosen, _snippet_limits(service))
-
-
-def require_permission(outcome: ElicitationResult[ConfirmForm], *, tool: str) -> Decision:
-    """The user's answer, or ``ToolError`` saying that nothing ran and what to do next."""
-    if isinstance(outcome, AcceptedElicitation):
-        data = outcome.data
-        decision = data if isinstance(data, Decision) else Decision(bool(data.confirm), "elicitation")
-    else:
-        decision = Decision(
-            False, "elicitation", "cancelled" if isinstance(outcome, CancelledElicitation) else None
-        )
-    if decision.approved:
-        return decision
-    if decision.how == "unavailable":
-        raise ToolError(
-            f"Running code needs the user's permission. {decision.summary} Your client cannot ask the user "
-            f"directly, so show them this and, only if they agree, call {tool} again with confirm: true. "
-            "Nothing ran."
-        )
-    if decision.summary == "cancelled":
-        raise ToolError(f"The user cancelled, so nothing ran. Do not retry {tool} unless they ask.")
-    raise ToolError(f"The user declined, so nothing ran. Do not retry {tool} unless they ask.")
-
-
-async def _ask_explanation(name: str, audience: str, ctx: Context[Any, Any]) -> Sample | None:
-    if not can_sample(ctx):
-        return None
-    service = await _service(ctx)
-    demo = _demo(service, name)
-    prompt = (
-        f"Explain this demo's code to {audience[:100]} in under 200 words: what it does, how, and what "
-        f"it shows about its author's skills.\n\n{demo.source_markdown()}"
-    )
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
-        max_tokens=600,
-        system_prompt="You explain code clearly and accurately, only from the source given.",
-        temperature=0.3,
-    )
 
 
 def _summary(demo: Demo) -> dict[str, Any]:
@@ -195,7 +100,7 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
             "snippets": {
                 "enabled": snippets_allowed,
                 "languages": [lang for lang in sb.LANGUAGES if lang == "python" or sb._layout().node],
-                "limits": _snippet_limits(service).as_dict() if snippets_allowed else None,
+                "limits": snippet_limits(service).as_dict() if snippets_allowed else None,
             },
             "sandbox": {
                 "tiers": {tier: problem is None for tier, problem in available.items()},
@@ -209,13 +114,13 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
     @folio.tool(annotations=READ_ONLY)
     async def demo_list(ctx: Context[Any, Any]) -> dict[str, Any]:
         """The curated demos (name, title, language, whether it takes inputs), whether snippets may run, and the sandbox."""
-        return listing(await _service(ctx))
+        return listing(await service_of(ctx))
 
     @folio.tool(annotations=READ_ONLY)
     async def demo_show(ctx: Context[Any, Any], name: DemoName) -> dict[str, Any]:
         """A demo's description, input schema with example inputs, limits and source files."""
-        service = await _service(ctx)
-        demo = _demo(service, name)
+        service = await service_of(ctx)
+        demo = find_demo(service, name)
         return {
             **_summary(demo),
             "input_schema": demo.input_schema,
@@ -232,16 +137,16 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
     async def demo_run(
         ctx: Context[Any, Any],
         name: DemoName,
-        decision: Annotated[ElicitationResult[ConfirmForm], confirmation(_describe_demo_run)],
+        decision: Annotated[ElicitationResult[ConfirmForm], confirmation(describe_demo_run)],
         inputs: Annotated[
             dict[str, Any] | None, Field(description="The demo's inputs (see demo_show); omit for none.")
         ] = None,
         confirm: Confirm = False,
     ) -> CallToolResult:
         """Run a curated demo in the sandbox (asks the user first); stdout, stderr, exit status, tier, limits and PNG images."""
-        service = await _service(ctx)
-        demo = _demo(service, name)
-        values = _inputs(demo, inputs)
+        service = await service_of(ctx)
+        demo = find_demo(service, name)
+        values = inputs_of(demo, inputs)
         hit = await service.cached(demo, values)
         if hit is not None:
             record = service.new_run("demo", demo.name, demo.language, values)
@@ -264,19 +169,19 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
             code: Annotated[
                 str, Field(description="The program to run (up to 256 KiB); print results, save PNGs.")
             ],
-            decision: Annotated[ElicitationResult[ConfirmForm], confirmation(_describe_snippet)],
+            decision: Annotated[ElicitationResult[ConfirmForm], confirmation(describe_snippet)],
             language: Annotated[
                 str, Field(max_length=40, description="python (default) or javascript.")
             ] = "python",
             confirm: Confirm = False,
         ) -> CallToolResult:
             """Run a code snippet in the sandbox, network off (asks the user first); stdout, stderr, exit status and PNG images."""
-            service = await _service(ctx)
-            chosen = _language(language)
-            _check_snippet(code)
+            service = await service_of(ctx)
+            chosen = language_of(language)
+            check_snippet(code)
             require_permission(decision, tool="demo_run_snippet")
             record = service.new_run("snippet", None, chosen, None)
-            result = await execute(service, ctx, record, code, chosen, _snippet_limits(service))
+            result = await execute(service, ctx, record, code, chosen, snippet_limits(service))
             return build_result(record, result.summary(), result.artefacts)
 
     @folio.tool(annotations=READ_ONLY)
@@ -286,7 +191,7 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
         limit: Annotated[int, Field(ge=1, le=20)] = 5,
     ) -> dict[str, Any]:
         """Code snippets from the owner's demos, searched by meaning, each with its source location."""
-        service = await _service(ctx)
+        service = await service_of(ctx)
         if not query.strip():
             raise ToolError("the query is blank; describe the code you are looking for")
         found = await service.snippets.search(
@@ -298,12 +203,12 @@ def build_server(settings: FolioSettings, catalogue: Catalogue | None = None) ->
     async def demo_explain(
         ctx: Context[Any, Any],
         name: DemoName,
-        explanation: Annotated[CreateMessageResult | None, Resolve(_ask_explanation)],
+        explanation: Annotated[CreateMessageResult | None, Resolve(ask_explanation)],
         audience: Annotated[str, Field(min_length=1, max_length=100)] = "a recruiter",
     ) -> dict[str, Any]:
         """Explain a demo's code for an audience (the client's model writes it when it can sample)."""
-        service = await _service(ctx)
-        demo = _demo(service, name)
+        service = await service_of(ctx)
+        demo = find_demo(service, name)
         text = sample_text(explanation)
         out: dict[str, Any] = {
             "name": demo.name,
