@@ -366,9 +366,17 @@ async def test_snippets_are_found_by_meaning_with_their_location(
             c, "demo_snippets", {"query": "how many authors can leave before files are orphaned"}
         )
         public = await call(c, "demo_snippets", {"query": "levenshtein edit distance", "limit": 20})
-    top = found["snippets"][0]
+        charts = await call(c, "demo_snippets", {"query": "render a pie or bar chart as PNG image content"})
+    top = next(s for s in found["snippets"] if s["demo"] == "truck-factor")
     assert top["location"].startswith("demos/truck-factor/truck.py:") and "def truck_factor" in top["code"]
+    assert (
+        found["snippets"][0]["code"].lstrip().startswith("def truck_factor")
+    )  # the demo's or the repository's
     assert any(s["demo"] == "edit-distance" for s in public["snippets"])
+    from_repo = charts["snippets"][0]
+    assert from_repo["repository"] == "folio" and from_repo["location"].startswith(
+        "folio/shared/src/folio_core/charts.py:"
+    )
     async with client(make_settings(audience="public")) as c:
         visitor = await call(c, "demo_snippets", {"query": "levenshtein edit distance", "limit": 20})
     assert all(s["demo"] != "edit-distance" for s in visitor["snippets"])

@@ -80,8 +80,19 @@ class Demo:
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """A file of one of the owner's repositories, offered for snippet search (``demos/settings.yaml``)."""
+
+    repository: str
+    path: str
+    text: str
+    public: bool
+
+
+@dataclass(frozen=True)
 class Catalogue:
     demos: dict[str, Demo] = field(default_factory=dict)
+    sources: tuple[SourceFile, ...] = ()
     visitor_snippets: bool = False
     snippet_limits: Limits = OWNER_LIMITS
     visitor_snippet_limits: Limits = VISITOR_LIMITS
@@ -216,13 +227,64 @@ def load_catalogue(portfolio_dir: Path) -> Catalogue:
             settings, snippet, visitor = {}, OWNER_LIMITS, VISITOR_LIMITS
     else:
         snippet, visitor = OWNER_LIMITS, VISITOR_LIMITS
+    sources: list[SourceFile] = []
+    try:
+        sources = snippet_sources(settings.get("snippet_sources"), portfolio_dir)
+    except DemoConfigError as exc:
+        problems.append(str(exc))
     return Catalogue(
         demos=demos,
+        sources=tuple(sources),
         visitor_snippets=bool(settings.get("visitor_snippets", False)),
         snippet_limits=snippet,
         visitor_snippet_limits=visitor.within(VISITOR_LIMITS),
         problems=tuple(problems),
     )
+
+
+MAX_SOURCE_FILES = 100
+
+
+def snippet_sources(value: Any, portfolio_dir: Path) -> list[SourceFile]:
+    """The files named by ``snippet_sources`` in ``demos/settings.yaml``::
+
+    snippet_sources:
+      - repository: folio            # the name shown in each snippet's location
+        root: ../..                  # relative to the portfolio directory, or absolute
+        public: true                 # visitors may see these snippets
+        files: [servers/projects/src/folio_projects/analytics.py, "shared/src/folio_core/*.py"]
+    """
+    if value is None:
+        return []
+    where = "demos/settings.yaml: snippet_sources"
+    if not isinstance(value, list):
+        raise DemoConfigError(f"{where} must be a list of {{repository, root, files, public}}")
+    found: list[SourceFile] = []
+    for entry in value:
+        if not isinstance(entry, dict) or not isinstance(entry.get("files"), list):
+            raise DemoConfigError(f"{where}: each entry needs repository, root and a list of files")
+        repository = str(entry.get("repository", "")).strip()
+        if not repository:
+            raise DemoConfigError(f"{where}: an entry has no repository name")
+        root = (portfolio_dir / str(entry.get("root", "."))).resolve()
+        for pattern in entry["files"]:
+            text_pattern = str(pattern)
+            if text_pattern.startswith("/") or ".." in Path(text_pattern).parts:
+                raise DemoConfigError(f"{where}: {text_pattern!r} must be relative to its root")
+            for path in sorted(root.glob(text_pattern)):
+                if not path.is_file() or path.suffix not in {".py", ".js", ".mjs"}:
+                    continue
+                if path.stat().st_size > MAX_FILE_BYTES or len(found) >= MAX_SOURCE_FILES:
+                    continue
+                found.append(
+                    SourceFile(
+                        repository,
+                        path.relative_to(root).as_posix(),
+                        path.read_text(encoding="utf-8", errors="replace"),
+                        bool(entry.get("public", False)),
+                    )
+                )
+    return found
 
 
 def validate_inputs(demo: Demo, inputs: Any) -> dict[str, Any]:

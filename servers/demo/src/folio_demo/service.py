@@ -112,7 +112,7 @@ class DemoService:
         self.audience = runtime.settings.audience
         self.cache: Cache = runtime.cache  # Redis when configured; closed with the runtime
         self.runs: OrderedDict[str, RunRecord] = OrderedDict()
-        self.snippets = SnippetIndex(catalogue.demos.values())
+        self.snippets = SnippetIndex(catalogue.demos.values(), catalogue.sources)
         self.slots = anyio.Semaphore(MAX_CONCURRENT_RUNS)
 
     @classmethod

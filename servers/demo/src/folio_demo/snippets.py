@@ -1,4 +1,5 @@
-"""Code snippets of the demos, cut at function and class boundaries and searched by meaning."""
+"""Code snippets of the demos and of files the owner chose from their repositories, cut at function
+and class boundaries and searched by meaning."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from folio_demo.demos import Demo
+from folio_demo.demos import Demo, SourceFile
 
 if TYPE_CHECKING:
     from folio_core.embeddings import Embedder
@@ -23,21 +24,24 @@ _JS_START = re.compile(
 
 @dataclass(frozen=True)
 class Snippet:
-    demo: str
+    demo: str | None
     path: str
     start_line: int
     end_line: int
     text: str
     language: str
     public: bool
+    repository: str | None = None
 
     @property
     def location(self) -> str:
-        return f"demos/{self.demo}/{self.path}:{self.start_line}-{self.end_line}"
+        where = f"demos/{self.demo}" if self.demo is not None else str(self.repository)
+        return f"{where}/{self.path}:{self.start_line}-{self.end_line}"
 
     def as_dict(self, score: float | None = None) -> dict[str, Any]:
         found: dict[str, Any] = {
             "demo": self.demo,
+            "repository": self.repository,
             "path": self.path,
             "location": self.location,
             "lines": [self.start_line, self.end_line],
@@ -87,29 +91,43 @@ def _javascript_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def cut(demo: Demo) -> list[Snippet]:
-    """The demo's source files cut into snippets, each with its lines."""
+def cut_file(
+    path: str, text: str, *, public: bool, demo: str | None = None, repository: str | None = None
+) -> list[Snippet]:
+    """One source file cut into snippets (functions, classes, the rest), each with its lines."""
+    if path.endswith(".py"):
+        spans, language = _python_spans(text), "python"
+    elif path.endswith((".js", ".mjs")):
+        spans, language = _javascript_spans(text), "javascript"
+    else:
+        return []
+    lines = text.splitlines()
     found = []
-    for path, text in sorted(demo.files.items()):
-        if path.endswith(".py"):
-            spans, language = _python_spans(text), "python"
-        elif path.endswith((".js", ".mjs")):
-            spans, language = _javascript_spans(text), "javascript"
-        else:
-            continue
-        lines = text.splitlines()
-        for start, end in spans:
-            body = "\n".join(lines[start - 1 : end]).strip("\n")
-            if body.strip():
-                found.append(Snippet(demo.name, path, start, end, body, language, demo.public))
+    for start, end in spans:
+        body = "\n".join(lines[start - 1 : end]).strip("\n")
+        if body.strip():
+            found.append(Snippet(demo, path, start, end, body, language, public, repository))
     return found
+
+
+def cut(demo: Demo) -> list[Snippet]:
+    """The demo's source files cut into snippets."""
+    return [
+        s
+        for path, text in sorted(demo.files.items())
+        for s in cut_file(path, text, public=demo.public, demo=demo.name)
+    ]
 
 
 class SnippetIndex:
     """Embeddings of every snippet, built on first use."""
 
-    def __init__(self, demos: Iterable[Demo]) -> None:
+    def __init__(self, demos: Iterable[Demo], sources: Iterable[SourceFile] = ()) -> None:
         self.snippets = [s for demo in demos for s in cut(demo)]
+        for source in sources:
+            self.snippets += cut_file(
+                source.path, source.text, public=source.public, repository=source.repository
+            )
         self._vectors: Any = None
         self._lock = anyio.Lock()
 
