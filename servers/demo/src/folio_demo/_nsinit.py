@@ -94,7 +94,8 @@ def mount(
 
 
 def bind_readonly(source: str, target: str) -> None:
-    mount(source, target, None, MS_BIND | MS_REC)
+    # not recursive: a mount below the source stays out of sight instead of staying writable
+    mount(source, target, None, MS_BIND)
     mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
