@@ -87,6 +87,25 @@ async def test_namespace_png_written_by_the_code_comes_back_as_an_artefact() -> 
 
 
 @needs_namespace
+async def test_namespace_images_are_capped_per_file_and_in_total() -> None:
+    code = """
+import os, struct, zlib
+def png(w, h):
+    raw = b"".join(b"\\x00" + os.urandom(w * 3) for _ in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b"")
+for i in range(3):
+    open(f"big{i}.png", "wb").write(png(1100, 1200))  # about 3.9 MB each
+open("huge.png", "wb").write(png(1400, 1200))  # about 5 MB: over the per-file cap
+"""
+    result = await ns(code, sb.Limits(wall_seconds=30, cpu_seconds=20, file_size_mb=8))
+    assert result.ok, result.stderr
+    assert [a.name for a in result.artefacts] == ["big0.png", "big1.png"]
+
+
+@needs_namespace
 async def test_namespace_javascript_runs_when_node_is_present() -> None:
     if sb._layout().node is None:
         pytest.skip("Node.js is not installed")

@@ -55,6 +55,7 @@ ROOT_CANDIDATES = ("/srv", "/media", "/mnt", "/opt", "/home")
 ROOT = "/srv"
 MAX_ARTEFACTS = 8
 MAX_ARTEFACT_BYTES = 4 * 1024 * 1024
+MAX_ARTEFACTS_TOTAL = 8 * 1024 * 1024  # what one tool result carries at most
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -290,6 +291,7 @@ def collect_artefacts() -> list[dict[str, str]]:
     import base64
 
     found: list[dict[str, str]] = []
+    total = 0
     for name in sorted(os.listdir("/work")):
         if not name.lower().endswith(".png") or len(found) >= MAX_ARTEFACTS:
             continue
@@ -304,7 +306,9 @@ def collect_artefacts() -> list[dict[str, str]]:
             data = os.read(fd, MAX_ARTEFACT_BYTES + 1)
         finally:
             os.close(fd)
-        if data.startswith(PNG_MAGIC) and len(data) <= MAX_ARTEFACT_BYTES:
+        fits = len(data) <= MAX_ARTEFACT_BYTES and total + len(data) <= MAX_ARTEFACTS_TOTAL
+        if data.startswith(PNG_MAGIC) and fits:
+            total += len(data)
             found.append({"name": name, "data": base64.b64encode(data).decode()})
     return found
 

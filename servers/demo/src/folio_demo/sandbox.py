@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 import anyio
 import structlog
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,7 @@ INIT_SCRIPT = Path(__file__).with_name("_nsinit.py")
 MAX_CODE_BYTES = 256 * 1024
 _SIGXCPU = 24
 _GRACE_SECONDS = 2.0
+_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # the last message carries the images, base64-encoded
 
 
 class SandboxError(Exception):
@@ -525,20 +527,21 @@ async def _run_as(
         assert process.stdin is not None and process.stdout is not None
         await process.stdin.send(json.dumps(request).encode())
         await process.stdin.aclose()
-        buffer = b""
+        lines = BufferedByteReceiveStream(process.stdout)
         with anyio.move_on_after(limits.wall_seconds + _GRACE_SECONDS) as scope:
-            async for chunk in process.stdout:
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    message = json.loads(line)
-                    kind = message["type"]
-                    if kind == "output":
-                        await output.add(message["stream"], message["data"])
-                    elif kind == "done":
-                        done = message
-                    elif kind == "error":
-                        failure = f"{message['stage']}: {message['error']}"
+            while True:
+                try:
+                    line = await lines.receive_until(b"\n", _MAX_MESSAGE_BYTES)
+                except (anyio.EndOfStream, anyio.IncompleteRead):
+                    break
+                message = json.loads(line)
+                kind = message["type"]
+                if kind == "output":
+                    await output.add(message["stream"], message["data"])
+                elif kind == "done":
+                    done = message
+                elif kind == "error":
+                    failure = f"{message['stage']}: {message['error']}"
         if scope.cancelled_caught:
             killed = "wall_clock"
     finally:
