@@ -7,15 +7,15 @@ Tiers, strongest first:
     (a user namespace too when Folio is not started as root). Its root is a tmpfs holding only
     the OS and language runtimes, read-only; ``/work`` (the code's files) and ``/tmp`` are the
     only writable places, both size-capped. No network interface is up; the host's processes
-    and files are out of sight. The code runs without capabilities (as an unprivileged uid when
-    Folio runs as root), with ``no_new_privs``, under CPU, address-space, process, open-file and
+    and files are out of sight. The code runs without capabilities (as an unprivileged uid of
+    its own per run when Folio runs as root), with ``no_new_privs``, under CPU, address-space, process, open-file and
     file-size limits, with an empty environment. The wall clock is enforced twice: inside (the
     namespace's first process kills everything) and outside (the whole process group is killed,
     and the namespace dies with its first process). See :mod:`folio_demo._nsinit`.
 ``interpreter``
     pydantic-monty, a Python interpreter written in Rust that runs in its own worker process,
     with a heap limit and an execution-time limit; it has no filesystem, network, environment,
-    subprocess or ctypes to offer. Python only; no files or images.
+    subprocess or ctypes to offer. Python only; one file, no images. See :mod:`folio_demo.interpreter`.
 ``none``
     Neither is available: :func:`run` raises :class:`SandboxUnavailable`; nothing runs.
 """
