@@ -243,7 +243,8 @@ async def test_the_cache_lives_in_redis_when_configured(
     make_settings: Callable[..., FolioSettings], redis_url: str
 ) -> None:
     r = redis.Redis.from_url(redis_url)
-    r.flushdb()
+    for key in r.scan_iter("folio:core:demo:run:*"):  # only this server's keys: others share the database
+        r.delete(key)
     settings = make_settings(redis_url=redis_url)
     async with client(settings) as c:
         await call(c, "demo_run", {"name": "truck-factor", "inputs": TRUCK, "confirm": True})
@@ -252,7 +253,8 @@ async def test_the_cache_lives_in_redis_when_configured(
     async with client(settings) as c:  # a new server process would find it too
         again = await call(c, "demo_run", {"name": "truck-factor", "inputs": TRUCK})
     assert again["cached"] is True
-    r.flushdb()
+    for key in r.scan_iter("folio:core:demo:run:*"):
+        r.delete(key)
 
 
 # --- progress, streamed output, cancellation, subscriptions ----------------------------------------
