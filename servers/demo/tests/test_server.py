@@ -356,6 +356,39 @@ async def test_subscribers_of_a_run_hear_of_it_while_it_runs(
     assert view["status"] == "finished" and view["stdout"] == "working\n"
 
 
+@needs_namespace
+async def test_listeners_of_a_run_hear_of_it_on_the_2026_path(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    run_id: list[str] = []
+    heard: list[str] = []
+    started, got = anyio.Event(), anyio.Event()
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        if message and message.startswith("preparing run"):
+            run_id.append(message.split()[-1])
+            started.set()
+
+    code = "import time\nprint('working', flush=True)\ntime.sleep(3)"
+    async with client(make_settings(), "auto") as c:
+        assert c.protocol_version == "2026-07-28"
+
+        async def listen() -> None:
+            await started.wait()
+            async with c.listen(resource_subscriptions=[f"demo://runs/{run_id[0]}"]) as subscription:
+                async for event in subscription:
+                    heard.append(str(getattr(event, "uri", "")))
+                    got.set()
+                    return
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listen)
+            await call(c, "demo_run_snippet", {"code": code, "confirm": True}, progress_callback=on_progress)
+            with anyio.fail_after(30):
+                await got.wait()
+    assert heard == [f"demo://runs/{run_id[0]}"]
+
+
 # --- snippets, explanations, prompts --------------------------------------------------------------
 
 
