@@ -343,6 +343,22 @@ async def test_escape_memory_bombs_hit_the_address_space_limit(prove: Any) -> No
 
 
 @needs_namespace
+async def test_escape_memory_spread_over_processes_hits_the_runs_total(prove: Any) -> None:
+    await prove(FAST)
+    code = """
+import os, time
+for _ in range(8):
+    if os.fork() == 0:
+        block = b"x" * (120 * 1024 * 1024)  # each child under the address-space limit
+        time.sleep(60)
+time.sleep(60)
+"""
+    result = await ns(code, sb.Limits(cpu_seconds=10, wall_seconds=30, memory_mb=256, processes=16))
+    assert result.killed == "memory_limit"
+    assert result.duration_ms < 30_000
+
+
+@needs_namespace
 async def test_escape_an_output_bomb_is_truncated_and_stopped() -> None:
     result = await ns("while True:\n    print('x' * 1000)")
     assert result.stdout_truncated and len(result.stdout) == FAST.output_bytes

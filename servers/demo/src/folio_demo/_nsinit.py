@@ -54,6 +54,8 @@ PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 ROOT_CANDIDATES = ("/srv", "/media", "/mnt", "/opt", "/home")
 ROOT = "/srv"
 MAX_ARTEFACTS = 8
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+MEMORY_CHECK_SECONDS = 0.1  # how often the namespace's total resident memory is summed
 MAX_ARTEFACT_BYTES = 4 * 1024 * 1024
 MAX_ARTEFACTS_TOTAL = 8 * 1024 * 1024  # what one tool result carries at most
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -201,6 +203,19 @@ def start_code(request: dict[str, Any]) -> tuple[int, int, int]:
     return pid, out_r, err_r
 
 
+def resident_bytes() -> int:
+    """The resident memory of every process of this namespace but this one (its /proc shows no other)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and entry != "1":
+            try:
+                with open(f"/proc/{entry}/statm") as handle:
+                    total += int(handle.read().split()[1]) * PAGE_SIZE
+            except (OSError, ValueError, IndexError):
+                continue  # it ended meanwhile
+    return total
+
+
 def kill_everything() -> None:
     try:
         os.kill(-1, signal.SIGKILL)  # every process of this PID namespace but this one
@@ -226,6 +241,8 @@ def relay(
     decoders = {name: codecs.getincrementaldecoder("utf-8")("replace") for name in sent}
     status = None
     reason = None
+    memory_cap = request["memory_bytes"]
+    next_memory_check = 0.0
     # readable once the code's process has exited (Linux 5.3+): select wakes for the exit itself,
     # even after both pipes closed
     try:
@@ -237,7 +254,7 @@ def relay(
         if left <= 0:
             reason = "wall_clock"
             break
-        wait = 0.25 if exited or streams else 0.005
+        wait = MEMORY_CHECK_SECONDS if exited or streams else 0.005
         ready, _, _ = select.select([*streams, *exited], [], [], min(left, wait))
         for fd in ready:
             if fd in exited:
@@ -255,6 +272,10 @@ def relay(
                 emit({"type": "output", "stream": name, "data": decoders[name].decode(part)})
             if seen[name] > bomb:
                 reason = "output_limit"
+        if reason is None and time.monotonic() >= next_memory_check:
+            next_memory_check = time.monotonic() + MEMORY_CHECK_SECONDS
+            if resident_bytes() > memory_cap:
+                reason = "memory_limit"
         if reason is not None:
             break
         while True:  # reap the code's process and any orphan handed to this init

@@ -48,7 +48,7 @@ log = structlog.get_logger(__name__)
 Language = Literal["python", "javascript"]
 Tier = Literal["namespace", "interpreter"]
 LANGUAGES: tuple[Language, ...] = ("python", "javascript")
-Killed = Literal["wall_clock", "cpu_time", "output_limit", "cancelled"]
+Killed = Literal["wall_clock", "cpu_time", "memory_limit", "output_limit", "cancelled"]
 OutputCallback = Callable[[str, str], Awaitable[None]]
 
 INIT_SCRIPT = Path(__file__).with_name("_nsinit.py")
@@ -501,6 +501,7 @@ async def _run_namespace(
         "drop_to_unprivileged": os.geteuid() == 0,
         "output_bytes": limits.output_bytes,
         "wall_seconds": limits.wall_seconds,
+        "memory_bytes": limits.memory_mb * 1024 * 1024,  # all the run's processes together
     }
     output = Output(limits.output_bytes, on_output)
     uid = _allocate_uid()
