@@ -132,6 +132,13 @@ CORPUS: list[tuple[str, str, Callable[[dict[str, Any]], bool], bool]] = [
         True,
     ),
     (
+        "memory spread over many processes",
+        "import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        block = b'x' * (60 * 1024 * 1024)\n"
+        "        time.sleep(60)\ntime.sleep(60)",
+        lambda r: r["killed"] == "memory_limit",
+        True,
+    ),
+    (
         "an output bomb",
         "while True:\n    print('A' * 4096)",
         lambda r: r["stdout_truncated"] and r["killed"] == "output_limit",
