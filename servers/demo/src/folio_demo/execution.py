@@ -94,7 +94,7 @@ async def execute(
             await ctx.report_progress(
                 min(elapsed, limits.wall_seconds),
                 total,
-                f"running: {elapsed:.0f} s of at most {limits.wall_seconds:g} s",
+                f"{record.stage}: {elapsed:.0f} s of at most {limits.wall_seconds:g} s",
             )
             await service.announce(record)
 
