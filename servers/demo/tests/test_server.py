@@ -289,6 +289,46 @@ async def test_progress_heartbeats_and_streamed_output_while_running(
 
 
 @needs_namespace
+async def test_runs_beyond_the_free_sandboxes_wait_and_say_so(
+    make_settings: Callable[..., FolioSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import folio_demo.service
+
+    monkeypatch.setattr(folio_demo.service, "MAX_CONCURRENT_RUNS", 1)
+    first_printed = anyio.Event()
+    messages: list[str] = []
+
+    async def on_log(params: LoggingMessageNotificationParams) -> None:
+        if params.data == "first\n":
+            first_printed.set()
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        messages.append(message or "")
+
+    first = "import time\nprint('first', flush=True)\ntime.sleep(5)"
+    results: list[dict[str, Any]] = []
+    async with (
+        client(make_settings(), logging_callback=on_log, log_level="info") as c,
+        anyio.create_task_group() as tg,
+    ):
+
+        async def run_first() -> None:
+            results.append(await call(c, "demo_run_snippet", {"code": first, "confirm": True}))
+
+        tg.start_soon(run_first)
+        with anyio.fail_after(60):
+            await first_printed.wait()
+        second = await call(
+            c,
+            "demo_run_snippet",
+            {"code": "print('second')", "confirm": True},
+            progress_callback=on_progress,
+        )
+    assert second["stdout"] == "second\n" and results[0]["stdout"] == "first\n"
+    assert any(m.startswith("waiting for a free sandbox: ") for m in messages)
+
+
+@needs_namespace
 async def test_cancelling_the_request_kills_the_run(
     make_settings: Callable[..., FolioSettings],
     leftovers: Callable[[str], list[int]],
