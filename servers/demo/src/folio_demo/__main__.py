@@ -1,0 +1,3 @@
+from folio_demo import main
+
+main()
