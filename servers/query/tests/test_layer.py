@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -73,3 +75,34 @@ def test_every_view_documents_every_column() -> None:
                 continue
             for column, _ in layer.view_columns(view, public):
                 assert column in sql, (view.name, column)
+
+
+async def test_views_whose_package_is_still_migrating_appear_once_it_has(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers of a fleet start together: the profile server may have created profile.chunks but
+    not yet added its columns when this one builds the layer. Nothing fails; the view follows."""
+    from mcp import Client
+
+    from folio_core.settings import FolioSettings
+    from folio_query.server import build_server
+
+    monkeypatch.setattr("folio_query.service.CATCH_UP_SECONDS", 0.0)
+    first, *rest = package_migrations("folio_profile")
+    pool = await open_pool(database_url)
+    try:
+        async with pool.connection() as conn:
+            await apply_migrations(conn, "folio_profile", [first])  # chunks without its 'owner' column
+        settings = FolioSettings(_env_file=None, database_url=database_url, data_dir=tmp_path / "data")
+        async with Client(build_server(settings).mcp) as c:
+            before = await c.call_tool("query_schema", {})
+            assert before.structured_content is not None
+            names = {v["name"] for v in before.structured_content["views"]}
+            assert "resume_skills" in names and "resume_sections" not in names
+            async with pool.connection() as conn:
+                await apply_migrations(conn, "folio_profile", [first, *rest])
+            after = await c.call_tool("query_sql", {"sql": "SELECT count(*) FROM resume_sections"})
+            assert not after.is_error, after.content
+            assert after.structured_content is not None and after.structured_content["rows"] == [[0]]
+    finally:
+        await pool.close()

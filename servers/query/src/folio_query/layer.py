@@ -596,10 +596,18 @@ async def sync_layer(conn: Any, views: Sequence[View] = VIEWS) -> dict[bool, lis
                 create = f"CREATE OR REPLACE VIEW {target}{options} AS {sql}"
                 try:
                     async with conn.transaction():
-                        await conn.execute(create)
-                except psycopg.errors.InvalidTableDefinition:  # columns changed: replace the view whole
-                    await conn.execute(f"DROP VIEW IF EXISTS {target}")
-                    await conn.execute(create)
+                        try:
+                            async with conn.transaction():
+                                await conn.execute(create)
+                        except psycopg.errors.InvalidTableDefinition:  # columns changed: replace it whole
+                            await conn.execute(f"DROP VIEW IF EXISTS {target}")
+                            await conn.execute(create)
+                except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable) as exc:
+                    # the package's own migrations are still running (servers starting together)
+                    log.info(
+                        "view skipped: base tables not ready", view=view.name, error=str(exc).splitlines()[0]
+                    )
+                    continue
                 await conn.execute(f"COMMENT ON VIEW {target} IS {_literal(view.description)}")
                 for column, text in view_columns(view, public):
                     await conn.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_literal(text)}")
@@ -679,6 +687,21 @@ async def present_views(conn: Any, public: bool) -> list[str]:
     ).fetchall()
     have = {r["name"] for r in rows}
     return [v.name for v in VIEWS if v.name in have and v.sql_for(public) is not None]
+
+
+async def views_now_possible(conn: Any, missing: Sequence[str]) -> bool:
+    """Whether every base table of at least one of the ``missing`` views exists now."""
+    wanted = [v for v in VIEWS if v.name in missing]
+    tables = sorted({t for v in wanted for t in v.requires})
+    if not tables:
+        return False
+    rows = await (
+        await conn.execute(
+            "SELECT t AS name FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", (tables,)
+        )
+    ).fetchall()
+    present = {r["name"] for r in rows}
+    return any(set(v.requires) <= present for v in wanted)
 
 
 def view_named(name: str) -> View | None:

@@ -69,7 +69,9 @@ _SQL_SYSTEM = (
 
 
 async def service_of(ctx: Context[Any, Any]) -> QueryService:
-    return QueryService.of(await runtime_of(ctx))
+    service = QueryService.of(await runtime_of(ctx))
+    await service.catch_up()
+    return service
 
 
 def extract_sql(text: str | None) -> str:
@@ -282,7 +284,9 @@ def build_server(settings: FolioSettings, *, limits: Any = None) -> FolioServer:
     # ---- resources and prompts ----
 
     async def _ready() -> QueryService:
-        return QueryService.of(await folio.ready_runtime())
+        service = QueryService.of(await folio.ready_runtime())
+        await service.catch_up()
+        return service
 
     @mcp.resource(SCHEMA_URI, name="schema", mime_type="application/json")
     async def schema_resource() -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import structlog
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -97,6 +98,10 @@ def check_saved_name(name: str) -> str:
     return name
 
 
+CATCH_UP_SECONDS = 2.0
+"""How often a call may look for views that could not be created yet."""
+
+
 class QueryService:
     STATE_KEY = "query"
 
@@ -115,9 +120,32 @@ class QueryService:
         self.views = views
         self.limits = limits
         self.catalog_functions = catalog_functions
+        self._set_views(views)
+        self._expected = {v.name for v in layer.VIEWS if v.sql_for(self.public) is not None}
+        self._caught_up_at = anyio.current_time()
+
+    def _set_views(self, views: list[str]) -> None:
+        self.views = views
         self.columns = frozenset(
             column for v in layer.VIEWS if v.name in views for column, _ in layer.view_columns(v, self.public)
         )
+
+    async def catch_up(self) -> None:
+        """Create the views whose base tables appeared after this server started (another server
+        of the fleet, started at the same time, was still applying its migrations); checked at
+        most every few seconds, and only while views are missing."""
+        missing = sorted(self._expected - set(self.views))
+        if not missing or anyio.current_time() - self._caught_up_at < CATCH_UP_SECONDS:
+            return
+        self._caught_up_at = anyio.current_time()
+        async with self.runtime.pool.connection() as conn:
+            if not await layer.views_now_possible(conn, missing):
+                return
+            await layer.sync_layer(conn)
+            views = await layer.present_views(conn, self.public)
+        if views != self.views:
+            log.info("query layer grew", views=sorted(set(views) - set(self.views)))
+            self._set_views(views)
 
     @classmethod
     def starter(cls, limits: Limits | None = None) -> Any:
