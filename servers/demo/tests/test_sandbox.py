@@ -304,7 +304,7 @@ print("parent done")
 """
     result = await ns(code)
     assert result.ok and "parent done" in result.stdout
-    assert result.duration_ms < FAST.wall_seconds * 1000  # the parent's exit ends the run
+    assert result.killed is None  # the parent's exit ended the run, not the clock
     assert leftovers(result.stdout.split()[0]) == []
 
 
@@ -375,7 +375,6 @@ time.sleep(60)
 """
     result = await ns(code, sb.Limits(cpu_seconds=10, wall_seconds=30, memory_mb=256, processes=16))
     assert result.killed == "memory_limit"
-    assert result.duration_ms < 30_000
 
 
 @needs_namespace
@@ -383,7 +382,6 @@ async def test_escape_an_output_bomb_is_truncated_and_stopped() -> None:
     result = await ns("while True:\n    print('x' * 1000)")
     assert result.stdout_truncated and len(result.stdout) == FAST.output_bytes
     assert result.killed == "output_limit"
-    assert result.duration_ms < FAST.wall_seconds * 1000
 
 
 @needs_namespace
