@@ -50,6 +50,26 @@ async def test_namespace_code_sees_its_own_pid_namespace_no_network_and_no_host_
 
 
 @needs_namespace
+async def test_namespace_in_a_user_namespace_the_code_has_no_capabilities(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The path Folio takes when it is not root, forced here (a harmless probe only)."""
+    monkeypatch.setattr(sb, "_use_user_namespace", lambda: True)
+    code = (
+        "import os\nstatus = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n"
+        "print(status['CapEff'].strip(), status['CapBnd'].strip(), status['NoNewPrivs'].strip())\n"
+        "print(os.readlink('/proc/self/ns/user'), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n"
+        "print(os.path.exists('/etc/passwd'))"
+    )
+    result = await ns(code)
+    assert result.ok, result.stderr
+    caps, userns, rest = result.stdout.split("\n", 2)
+    assert caps == "0000000000000000 0000000000000000 1"
+    assert userns.split()[0] != str(Path("/proc/self/ns/user").readlink()) and userns.endswith("[1, 2]")
+    assert rest == "False\n"
+
+
+@needs_namespace
 async def test_namespace_inputs_files_exit_status_and_streamed_output() -> None:
     pieces: list[tuple[str, str]] = []
 
@@ -284,7 +304,7 @@ print("parent done")
 """
     result = await ns(code)
     assert result.ok and "parent done" in result.stdout
-    assert result.duration_ms < FAST.wall_seconds * 1000  # the parent's exit ends the run
+    assert result.killed is None  # the parent's exit ended the run, not the clock
     assert leftovers(result.stdout.split()[0]) == []
 
 
@@ -355,7 +375,6 @@ time.sleep(60)
 """
     result = await ns(code, sb.Limits(cpu_seconds=10, wall_seconds=30, memory_mb=256, processes=16))
     assert result.killed == "memory_limit"
-    assert result.duration_ms < 30_000
 
 
 @needs_namespace
@@ -363,7 +382,6 @@ async def test_escape_an_output_bomb_is_truncated_and_stopped() -> None:
     result = await ns("while True:\n    print('x' * 1000)")
     assert result.stdout_truncated and len(result.stdout) == FAST.output_bytes
     assert result.killed == "output_limit"
-    assert result.duration_ms < FAST.wall_seconds * 1000
 
 
 @needs_namespace

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 import redis
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.client import ClientRequestContext
 from mcp.types import (
     CreateMessageRequestParams,
@@ -486,6 +486,19 @@ async def test_the_tutorial_prompt_walks_through_a_demo(make_settings: Callable[
         prompt = await c.get_prompt("demo_tutorial", {"name": "truck-factor"})
     text = prompt.messages[0].content.text  # type: ignore[union-attr]
     assert "demo_run" in text and "def truck_factor" in text and '"coverage": 0.5' in text
+
+
+@needs_namespace
+async def test_visitors_cannot_read_the_owners_runs(make_settings: Callable[..., FolioSettings]) -> None:
+    async with client(make_settings()) as owner:
+        ran = await call(owner, "demo_run_snippet", {"code": "print('private')", "confirm": True})
+        assert "private" in (await owner.read_resource(ran["run_uri"])).contents[0].text  # type: ignore[union-attr]
+    async with client(make_settings(audience="public")) as visitor:
+        with pytest.raises(MCPError, match="no run"):
+            await visitor.read_resource(ran["run_uri"])
+        public = await call(visitor, "demo_run", {"name": "truck-factor", "inputs": TRUCK, "confirm": True})
+        view = json.loads((await visitor.read_resource(public["run_uri"])).contents[0].text)  # type: ignore[union-attr]
+    assert view["status"] == "finished"
 
 
 @needs_namespace

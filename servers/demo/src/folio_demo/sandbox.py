@@ -247,6 +247,11 @@ def _argv(layout: _Layout, language: Language, limits: Limits, entry: str, libra
 # --- tier detection -----------------------------------------------------------------------------
 
 
+def _use_user_namespace() -> bool:
+    """Without root, the namespaces need a user namespace (the code is its root, without capabilities)."""
+    return os.geteuid() != 0
+
+
 def _unshare_argv() -> list[str]:
     base = [
         "unshare",
@@ -260,7 +265,7 @@ def _unshare_argv() -> list[str]:
         "--propagation",
         "private",
     ]
-    if os.geteuid() != 0:
+    if _use_user_namespace():
         base[1:1] = ["--user", "--map-root-user"]
     return base
 
@@ -498,7 +503,7 @@ async def _run_namespace(
         "argv": _argv(layout, language, limits, entry, libraries),
         "env": _ENV,
         "rlimits": _rlimits(limits, language),
-        "drop_to_unprivileged": os.geteuid() == 0,
+        "drop_to_unprivileged": not _use_user_namespace(),
         "output_bytes": limits.output_bytes,
         "wall_seconds": limits.wall_seconds,
         "memory_bytes": limits.memory_mb * 1024 * 1024,  # all the run's processes together

@@ -209,15 +209,16 @@ class DemoService:
         await self.runtime.notifier.deliver(record.uri)
 
     async def read_run(self, run_id: str) -> dict[str, Any] | None:
+        """A run's view; a visitor's server shows only visitors' runs (the owner's output stays private)."""
         record = self.runs.get(run_id)
         if record is not None:
-            return record.view()
+            return record.view() if record.audience == "public" or not self.public else None
         async with self.pool.connection() as conn:
             row = await (
                 await conn.execute(
                     "SELECT id, kind, demo, language, status, cached, result, started_at, finished_at "
-                    "FROM demo.runs WHERE id = %s",
-                    (run_id,),
+                    "FROM demo.runs WHERE id = %s AND (audience = 'public' OR NOT %s)",
+                    (run_id, self.public),
                 )
             ).fetchone()
         if row is None:
