@@ -58,6 +58,7 @@ def list_changed_uri(public: bool) -> str:
 _RRF_K = 60
 _CANDIDATES = 40
 _EMBED_BATCH = 64
+_EMBED_THREADS = 2
 _ANALYZE_AFTER = 50
 
 
@@ -210,10 +211,21 @@ class Index:
             texts.extend(embedding_text(title, chunk) for chunk in item.chunks)
         vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if texts:
-            parts = [
-                await anyio.to_thread.run_sync(self.embedder.embed_documents, texts[i : i + _EMBED_BATCH])
-                for i in range(0, len(texts), _EMBED_BATCH)
-            ]
+            # Up to _EMBED_THREADS groups at once: the local model runs one thread per call, and
+            # onnxruntime sessions may be shared between threads, so a bulk index uses every core.
+            step = max(1, min(_EMBED_BATCH, -(-len(texts) // _EMBED_THREADS)))
+            groups = [texts[i : i + step] for i in range(0, len(texts), step)]
+            parts: list[np.ndarray] = [np.zeros((0, self.embedder.dim), dtype=np.float32)] * len(groups)
+            limiter = anyio.CapacityLimiter(_EMBED_THREADS)
+
+            async def embed(n: int) -> None:
+                parts[n] = await anyio.to_thread.run_sync(
+                    self.embedder.embed_documents, groups[n], limiter=limiter
+                )
+
+            async with anyio.create_task_group() as tg:
+                for n in range(len(groups)):
+                    tg.start_soon(embed, n)
             vectors = np.concatenate(parts)
         out = []
         pos = 0
