@@ -489,3 +489,28 @@ async def test_a_folder_swapped_for_a_link_after_indexing_is_not_followed(
         _no_leak(message, tmp_path)
     assert folder.endswith(NOT_FOUND.format(path=shown("notes")))
     assert grep["matches"] == []
+
+
+async def test_a_repeated_query_takes_its_vector_from_the_shared_cache(
+    make_settings: Callable[..., FolioSettings],
+) -> None:
+    import hashlib
+
+    import numpy as np
+
+    from folio_core.embeddings import LOCAL_MODEL_NAME
+
+    folio = build_server(make_settings())
+    key = f"docs:query-vector:{LOCAL_MODEL_NAME}:{hashlib.sha256(b'paved roads').hexdigest()}"
+    async with Client(folio.mcp, mode="legacy") as c:
+        first = await call(c, "docs_search", {"query": "paved roads"})
+        assert folio.runtime is not None
+        cached = await folio.runtime.cache.get(key)
+        assert cached is not None
+        # a different vector under the key proves the next search reads it instead of embedding
+        other = folio.runtime.embedder.embed_query("compensation history and salary")
+        await folio.runtime.cache.set(key, np.asarray(other, dtype=np.float32).tobytes())
+        second = await call(c, "docs_search", {"query": "paved roads"})
+    expected = folio.runtime.embedder.embed_query("paved roads")
+    assert np.allclose(np.frombuffer(cached, dtype=np.float32), expected, atol=1e-6)
+    assert first["hits"] != second["hits"]

@@ -3,7 +3,7 @@
 A sync compares every visible file's size and modification time with its row; only files whose
 status changed are read, and only those whose content hash changed are extracted, chunked and
 embedded again. Each document is written in its own transaction under an advisory lock on its
-path, together with ``NOTIFY folio_events`` for its URI (and :data:`LIST_CHANGED` when a
+path, together with ``NOTIFY folio_events`` for its URI (and :data:`folio_resources.uris.LIST_CHANGED` when a
 document appears or goes), so every server process — this one and other clients' copies — tells
 its subscribers once the row is committed.
 """
@@ -23,19 +23,16 @@ import structlog
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from folio_core.cache import Cache
 from folio_core.changefeed import notify_many
 from folio_core.db import Connection, Pool
 from folio_core.embeddings import Embedder
 from folio_resources.chunks import Chunk, chunk_document, embedding_text
 from folio_resources.errors import DocsError, NotFoundError
 from folio_resources.library import Document, FileInfo, Library, doc_uri
+from folio_resources.uris import list_changed_uri
 
 log = structlog.get_logger(__name__)
-
-LIST_CHANGED = "docs://?list"
-"""The change-feed event for 'the list of documents changed' (no document has this URI)."""
-FEED_PREFIXES = ("docs://",)
-
 
 _FTS_SQL = """
 WITH words AS (
@@ -50,15 +47,12 @@ SELECT c.path, c.ord, c.location, c.text, c.public, d.title, d.confirm FROM (
 """
 
 
-def list_changed_uri(public: bool) -> str:
-    """The list-changed event, saying whether a public caller may notice it."""
-    return f"{LIST_CHANGED}={'public' if public else 'private'}"
-
-
 _RRF_K = 60
 _CANDIDATES = 40
 _EMBED_BATCH = 64
+_EMBED_THREADS = 2
 _ANALYZE_AFTER = 50
+_QUERY_VECTOR_TTL = 7 * 86_400
 
 
 @dataclass
@@ -116,9 +110,11 @@ class VectorSpace:
 
 
 class Index:
-    def __init__(self, pool: Pool, embedder: Embedder, library: Library) -> None:
+    def __init__(self, pool: Pool, embedder: Embedder, library: Library, cache: Cache | None = None) -> None:
         self.pool = pool
         self.embedder = embedder
+        self.cache = cache
+        """Where query vectors are kept (Folio's shared cache: Redis, or process memory)."""
         self.library = library
         self.space = VectorSpace(embedder)
         self._lock = anyio.Lock()
@@ -210,10 +206,21 @@ class Index:
             texts.extend(embedding_text(title, chunk) for chunk in item.chunks)
         vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if texts:
-            parts = [
-                await anyio.to_thread.run_sync(self.embedder.embed_documents, texts[i : i + _EMBED_BATCH])
-                for i in range(0, len(texts), _EMBED_BATCH)
-            ]
+            # Up to _EMBED_THREADS groups at once: the local model runs one thread per call, and
+            # onnxruntime sessions may be shared between threads, so a bulk index uses every core.
+            step = max(1, min(_EMBED_BATCH, -(-len(texts) // _EMBED_THREADS)))
+            groups = [texts[i : i + step] for i in range(0, len(texts), step)]
+            parts: list[np.ndarray] = [np.zeros((0, self.embedder.dim), dtype=np.float32)] * len(groups)
+            limiter = anyio.CapacityLimiter(_EMBED_THREADS)
+
+            async def embed(n: int) -> None:
+                parts[n] = await anyio.to_thread.run_sync(
+                    self.embedder.embed_documents, groups[n], limiter=limiter
+                )
+
+            async with anyio.create_task_group() as tg:
+                for n in range(len(groups)):
+                    tg.start_soon(embed, n)
             vectors = np.concatenate(parts)
         out = []
         pos = 0
@@ -361,7 +368,7 @@ class Index:
         found: dict[str, Any] = {}
 
         async def embed() -> None:
-            found["vector"] = await anyio.to_thread.run_sync(self.embedder.embed_query, query)
+            found["vector"] = await self.query_vector(query)
 
         async with self.pool.connection() as conn:
             async with anyio.create_task_group() as tg:
@@ -403,6 +410,18 @@ class Index:
             if len(hits) >= limit:
                 break
         return hits
+
+    async def query_vector(self, query: str) -> np.ndarray:
+        """The query's vector, from the shared cache when this query was embedded before."""
+        key = f"docs:query-vector:{self.embedder.name}:{hashlib.sha256(query.encode()).hexdigest()}"
+        if self.cache is not None:
+            hit = await self.cache.get(key)
+            if hit is not None and len(hit) == 4 * self.embedder.dim:
+                return np.frombuffer(hit, dtype=np.float32)
+        vector = await anyio.to_thread.run_sync(self.embedder.embed_query, query)
+        if self.cache is not None:
+            await self.cache.set(key, np.asarray(vector, dtype=np.float32).tobytes(), ttl=_QUERY_VECTOR_TTL)
+        return vector
 
     def _semantic_sql(self, public_only: bool) -> sql.Composed:
         audience = sql.SQL(" AND public" if public_only else "")  # a literal, to match the partial index

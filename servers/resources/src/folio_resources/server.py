@@ -34,9 +34,9 @@ from folio_core.mcp import (
 from folio_core.settings import FolioSettings
 from folio_resources import __version__
 from folio_resources.errors import DocsError
-from folio_resources.index import FEED_PREFIXES
 from folio_resources.live import install_live
 from folio_resources.service import DocsService
+from folio_resources.uris import FEED_PREFIXES
 
 INSTRUCTIONS = """\
 The owner's documents (write-ups, talks, design notes, papers) as resources docs://{path}.

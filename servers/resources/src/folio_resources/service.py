@@ -7,7 +7,7 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
@@ -16,8 +16,11 @@ from mcp.server.subscriptions import ResourcesListChanged
 
 from folio_core.mcp import Runtime
 from folio_resources.errors import DocsError, NotFoundError, NotTextError, shown
-from folio_resources.index import LIST_CHANGED, Hit, Index, SyncReport, snippet
 from folio_resources.library import Document, Library, doc_uri, raw_uri
+from folio_resources.uris import LIST_CHANGED
+
+if TYPE_CHECKING:  # the index (numpy, the database driver) loads after the handshake
+    from folio_resources.index import Hit, SyncReport
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +57,9 @@ class DocsService:
         self.runtime = runtime
         self.public_only = runtime.settings.is_public
         self.library = Library(runtime.settings)
-        self.index = Index(runtime.pool, runtime.embedder, self.library)
+        from folio_resources.index import Index
+
+        self.index = Index(runtime.pool, runtime.embedder, self.library, runtime.cache)
         self.last_sync: SyncReport | None = None
         self.watching = anyio.Event()
         self.indexed = anyio.Event()
@@ -320,6 +325,8 @@ class DocsService:
     # ------------------------------------------------------------------ search
 
     async def search(self, query: str, limit: int) -> dict[str, Any]:
+        from folio_resources.index import snippet
+
         state = await self.index_state()
         hits = await self.index.search(query, limit * 2, self.public_only)
         out = []
