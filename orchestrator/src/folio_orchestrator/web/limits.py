@@ -1,0 +1,103 @@
+"""Rate limits and a concurrency cap, per visitor or token, in the shared cache.
+
+The counters live in :mod:`folio_core.cache`: Redis when ``FOLIO_REDIS_URL`` is set (so every
+replica sees the same counts), else in process. Windows are fixed (the current minute, the
+current UTC day); a refused request learns how many seconds are left in its window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from folio_core.cache import Cache
+
+
+class Limited(Exception):
+    """A limit was reached; ``retry_after`` seconds until it resets."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    requests_per_minute: int = 60
+    tokens_per_minute: int = 20_000
+    tokens_per_day: int = 200_000
+    concurrent: int = 4
+    """Turns (streams) one visitor or token may run at once."""
+    conversation_messages: int = 200
+    """A visitor's conversation stops taking questions after this many stored messages."""
+    conversation_cost_usd: float = 0.50
+    """… or once its model usage has cost this much."""
+
+
+def _windows(now: float) -> tuple[tuple[str, int], tuple[str, int]]:
+    minute = int(now // 60)
+    day = int(now // 86400)
+    return (f"m{minute}", (minute + 1) * 60 - int(now)), (f"d{day}", (day + 1) * 86400 - int(now))
+
+
+class Limiter:
+    def __init__(self, cache: Cache, settings: LimitSettings, owner: LimitSettings | None = None) -> None:
+        self.cache = cache
+        self.settings = settings
+        self.owner = owner or settings
+
+    def _for(self, audience: str) -> LimitSettings:
+        return self.owner if audience == "owner" else self.settings
+
+    async def hit(self, who: str, audience: str = "public") -> None:
+        """Count one request of ``who``; :class:`Limited` past the per-minute limit."""
+        limits = self._for(audience)
+        (minute, left), _ = _windows(time.time())
+        count = await self.cache.incr(f"req:{who}:{minute}", ttl=left + 1)
+        if count > limits.requests_per_minute:
+            raise Limited(f"more than {limits.requests_per_minute} requests a minute; wait a little", left)
+
+    async def check_tokens(self, who: str, audience: str = "public") -> None:
+        """:class:`Limited` when ``who`` used up its model tokens for the minute or the day."""
+        limits = self._for(audience)
+        (minute, left_m), (day, left_d) = _windows(time.time())
+        used_m = await self.cache.get(f"tok:{who}:{minute}")
+        if used_m is not None and int(used_m) >= limits.tokens_per_minute:
+            raise Limited(f"the model-token limit of {limits.tokens_per_minute} a minute is used up", left_m)
+        used_d = await self.cache.get(f"tok:{who}:{day}")
+        if used_d is not None and int(used_d) >= limits.tokens_per_day:
+            raise Limited(f"the model-token limit of {limits.tokens_per_day} a day is used up", left_d)
+
+    async def charge_tokens(self, who: str, tokens: int) -> None:
+        if tokens <= 0:
+            return
+        (minute, left_m), (day, left_d) = _windows(time.time())
+        await self.cache.incr(f"tok:{who}:{minute}", tokens, ttl=left_m + 1)
+        await self.cache.incr(f"tok:{who}:{day}", tokens, ttl=left_d + 1)
+
+    @asynccontextmanager
+    async def slot(self, who: str, audience: str = "public") -> AsyncIterator[None]:
+        """Hold one of ``who``'s concurrent turns; :class:`Limited` when all are taken."""
+        limits = self._for(audience)
+        key = f"conc:{who}"
+        count = await self.cache.incr(key, ttl=3600)
+        try:
+            if count > limits.concurrent:
+                raise Limited(f"{limits.concurrent} answers are already streaming for you; wait for one", 2)
+            yield
+        finally:
+            await self.cache.incr(key, -1, ttl=3600)
+
+    @asynccontextmanager
+    async def conversation_lock(self, conversation: str) -> AsyncIterator[bool]:
+        """True when this is the only turn running in ``conversation`` (across replicas)."""
+        key = f"turn:{conversation}"
+        count = await self.cache.incr(key, ttl=900)
+        try:
+            yield count == 1
+        finally:
+            await self.cache.incr(key, -1, ttl=900)
