@@ -30,6 +30,8 @@ class LimitSettings:
     requests_per_minute: int = 60
     tokens_per_minute: int = 20_000
     tokens_per_day: int = 200_000
+    requests_per_minute_per_address: int = 240
+    """Visitors behind one client address together (a visitor who drops the cookie is still counted)."""
     concurrent: int = 4
     """Turns (streams) one visitor or token may run at once."""
     conversation_messages: int = 200
@@ -53,13 +55,14 @@ class Limiter:
     def _for(self, audience: str) -> LimitSettings:
         return self.owner if audience == "owner" else self.settings
 
-    async def hit(self, who: str, audience: str = "public") -> None:
+    async def hit(self, who: str, audience: str = "public", *, per_address: bool = False) -> None:
         """Count one request of ``who``; :class:`Limited` past the per-minute limit."""
         limits = self._for(audience)
+        limit = limits.requests_per_minute_per_address if per_address else limits.requests_per_minute
         (minute, left), _ = _windows(time.time())
         count = await self.cache.incr(f"req:{who}:{minute}", ttl=left + 1)
-        if count > limits.requests_per_minute:
-            raise Limited(f"more than {limits.requests_per_minute} requests a minute; wait a little", left)
+        if count > limit:
+            raise Limited(f"more than {limit} requests a minute; wait a little", left)
 
     async def check_tokens(self, who: str, audience: str = "public") -> None:
         """:class:`Limited` when ``who`` used up its model tokens for the minute or the day."""

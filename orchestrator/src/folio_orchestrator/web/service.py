@@ -293,6 +293,7 @@ class WebService:
         max_steps: int = 8,
         elicitation_timeout: float = ELICITATION_TIMEOUT,
         start: Iterable[str] | None = None,
+        cache_namespace: str = "serve",
     ) -> None:
         self.config = config
         self.settings = settings
@@ -305,6 +306,7 @@ class WebService:
         self.max_steps = max_steps
         self.elicitation_timeout = elicitation_timeout
         self.start = list(start) if start is not None else None
+        self.cache_namespace = cache_namespace
         self.metrics = Metrics()
         self.hosts: dict[str, WebHost] = {}
         self.history: History
@@ -322,7 +324,7 @@ class WebService:
         from folio_core.cache import make_cache
 
         async with AsyncExitStack() as stack:
-            cache = make_cache(self.settings, namespace="serve")
+            cache = make_cache(self.settings, namespace=self.cache_namespace)
             stack.push_async_callback(cache.aclose)
             self.limiter = Limiter(cache, self.limit_settings, self.owner_limit_settings)
             async with anyio.create_task_group() as tg:
@@ -650,7 +652,7 @@ class WebService:
         try:
             await self.limiter.hit(principal.name, principal.audience)
             if principal.kind == "visitor" and principal.client:
-                await self.limiter.hit(f"ip:{principal.client}", principal.audience)
+                await self.limiter.hit(f"ip:{principal.client}", principal.audience, per_address=True)
         except Limited:
             self.metrics.inc("folio_rate_limited_total", reason="requests")
             raise
