@@ -72,13 +72,16 @@ async def serve(
         uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
     )
     server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve, [sock])
-        try:
-            yield Served(f"http://127.0.0.1:{port}", service)
-        finally:
-            server.should_exit = True
-    sock.close()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [sock])
+            try:
+                await service.wait_started()
+                yield Served(f"http://127.0.0.1:{port}", service)
+            finally:
+                server.should_exit = True
+    finally:
+        sock.close()
 
 
 async def sse_events(response: httpx2.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:

@@ -85,7 +85,10 @@ def build_server(service: WebService, audience: str) -> Server[Any]:
 
     async def read_resource(ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         try:
-            _, result = await service.host(audience).fleet.read_resource(params.uri)
+            fleet = service.host(audience).fleet
+            # a URI several servers list is read from the first of them, in fleet order
+            listed = [name for name, r in fleet.resources() if r.uri == params.uri]
+            _, result = await fleet.read_resource(params.uri, server=listed[0] if listed else None)
         except RoutingError as exc:
             raise MCPError(types.INVALID_PARAMS, str(exc), {"uri": params.uri}) from None
         except CallTimeout as exc:

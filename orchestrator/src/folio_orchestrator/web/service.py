@@ -317,6 +317,7 @@ class WebService:
         self._inflight: dict[str, list[Turn]] = {}
         self.streams_open = 0
         self.turns_ended = 0
+        self._started: anyio.Event | None = None
         self._turn_ended = anyio.Event()
 
     @asynccontextmanager
@@ -366,6 +367,7 @@ class WebService:
                     self.tokens = TokenStore(first.history.pool)
                     for name, host in self.hosts.items():
                         self._systems[name] = await twin_system_prompt(host.fleet, name)
+                    self._started_event().set()
                     yield self
                 finally:
                     stop.set()
@@ -596,6 +598,15 @@ class WebService:
                 "cost_usd": round(cost, 6),
             },
         )
+
+    def _started_event(self) -> anyio.Event:
+        if self._started is None:
+            self._started = anyio.Event()
+        return self._started
+
+    async def wait_started(self) -> None:
+        """Wait until the fleets are up and the database is reachable (the app serves from then on)."""
+        await self._started_event().wait()
 
     async def wait_turns_ended(self, count: int) -> None:
         """Wait until ``count`` turns have ended (answered, failed or cancelled) since the start."""

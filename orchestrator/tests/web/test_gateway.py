@@ -1,0 +1,97 @@
+"""The /mcp gateway through the SDK's Streamable HTTP client against a real uvicorn, in both eras."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client, MCPError
+from mcp.client.streamable_http import streamable_http_client
+
+from folio_orchestrator.web.app import ServeOptions
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+
+def fleet_with_two(fleet_config: Any, peers: Any) -> Any:
+    """Two copies of the test server: the same tool names, told apart by the routed names."""
+    return fleet_config({"web": peers.script("web_server"), "web2": peers.script("web_server")})
+
+
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+async def test_the_gateway_exposes_the_fleet_under_routed_names(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any, mode: str
+) -> None:
+    config = fleet_with_two(fleet_config, peers)
+    with anyio.fail_after(120):
+        async with serving(config, web_settings, None) as served:
+            _, secret = await served.service.tokens.create("gateway", audience="owner")
+            async with Client(f"{served.url}/mcp", mode=mode) as visitor:  # type: ignore[arg-type]
+                era = visitor.protocol_version
+                public_tools = {t.name for t in (await visitor.list_tools()).tools}
+                looked = await visitor.call_tool("web2__lookup", {"topic": "gateways"})
+                hidden = await visitor.call_tool("web__forget_everything", {})
+                resources = [r.uri for r in (await visitor.list_resources()).resources]
+                about = await visitor.read_resource("webtest://about")
+                prompts = {p.name for p in (await visitor.list_prompts()).prompts}
+                prompt = await visitor.get_prompt("web__greet", {"name": "Ada"})
+                with pytest.raises(MCPError):
+                    await visitor.read_resource("nowhere://at-all")
+            headers = {"Authorization": f"Bearer {secret}"}
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=60) as http,
+                Client(streamable_http_client(f"{served.url}/mcp", http_client=http), mode=mode) as owner,  # type: ignore[arg-type]
+            ):
+                owner_tools = {t.name for t in (await owner.list_tools()).tools}
+                forgot = await owner.call_tool("web__forget_everything", {})
+            async with httpx2.AsyncClient(timeout=60) as http:
+                bad = await http.post(
+                    f"{served.url}/mcp", json={}, headers={"Authorization": "Bearer folio_" + "x" * 40}
+                )
+                wrong_host = await http.post(
+                    f"{served.url}/mcp",
+                    json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                    headers={"Host": "evil.example", "Accept": "application/json, text/event-stream"},
+                )
+    assert (era == "2026-07-28") == (mode == "2026-07-28")
+    assert {"web__lookup", "web2__lookup", "web__chart", "web2__introduce"} <= public_tools
+    assert "web__forget_everything" not in public_tools
+    assert looked.structured_content == {"result": "notes on gateways (audience unset)"}
+    assert hidden.is_error and "there is no tool" in hidden.content[0].text  # type: ignore[union-attr]
+    assert resources.count("webtest://about") == 2  # both servers list it
+    assert about.contents[0].text == "a test server"  # type: ignore[union-attr]
+    assert {"web__greet", "web2__greet"} <= prompts
+    assert "Ada" in prompt.messages[0].content.text  # type: ignore[union-attr]
+    assert "web__forget_everything" in owner_tools
+    assert forgot.structured_content == {"result": "forgotten"}
+    assert bad.status_code == 401
+    assert wrong_host.status_code == 421
+
+
+async def test_allowed_hosts_let_a_real_hostname_through(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any
+) -> None:
+    config = fleet_config({"web": peers.script("web_server")})
+    options = ServeOptions(allowed_hosts=("folio.example.org",))
+    with anyio.fail_after(120):
+        async with (
+            serving(config, web_settings, None, options=options, audiences=["public"]) as served,
+            httpx2.AsyncClient(timeout=60) as http,
+        ):
+            answer = await http.post(
+                f"{served.url}/mcp",
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "1"},
+                    },
+                },
+                headers={"Host": "folio.example.org", "Accept": "application/json, text/event-stream"},
+            )
+    assert answer.status_code == 200
