@@ -13,6 +13,7 @@ setup:
 	@[ -d .venv ] || echo "Creating .venv with the locked Python dependencies (the first time takes a minute) ..."
 	@$(UV) sync --all-packages --locked --quiet
 	@scripts/setup_interop.sh
+	@scripts/setup_browser.sh
 
 run: setup
 	@$(UV) run --no-sync folio chat

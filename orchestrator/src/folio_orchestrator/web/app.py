@@ -38,7 +38,12 @@ VISITOR_COOKIE = "folio_visitor"
 MAX_BODY = 256 * 1024  # bytes of a JSON request body
 MAX_MESSAGE = 8000  # characters of a question
 STATIC = resources.files("folio_orchestrator.web") / "static"
-_STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
+_STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True)
