@@ -63,12 +63,21 @@ def serve_command(
             err=True,
         )
     hosts = [*allowed_hosts, *(h for h in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if h.strip())]
+    from folio_orchestrator.web.limits import limits_from_env
+
+    try:
+        limits = limits_from_env(os.environ)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
     chosen: Any = tuple(audiences) or ("public", "owner")
-    service = WebService(state.config, state.settings, model, audiences=chosen)
-    app = create_app(
-        service,
-        ServeOptions(allowed_hosts=tuple(hosts), secure_cookie=host not in ("127.0.0.1", "localhost")),
-    )
+    service = WebService(state.config, state.settings, model, audiences=chosen, limits=limits)
+
+    def started() -> None:
+        where = f"[{host}]" if ":" in host else host
+        click.echo(f"folio serve: listening on http://{where}:{port} ({', '.join(chosen)})", err=True)
+
+    options = ServeOptions(allowed_hosts=tuple(hosts), secure_cookie=host not in ("127.0.0.1", "localhost"))
+    app = create_app(service, options, on_started=started)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     run(server.serve)

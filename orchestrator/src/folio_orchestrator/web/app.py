@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -166,6 +166,7 @@ def create_app(
     options: ServeOptions | None = None,
     *,
     lifespan_service: bool = True,
+    on_started: Callable[[], None] | None = None,
 ) -> Starlette:
     """The app. With ``lifespan_service`` the app starts and stops the service (and its fleets)
     in its lifespan; otherwise the caller runs ``service.running()`` around it."""
@@ -400,12 +401,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if lifespan_service:
-            async with service.running(), gateway.running():
-                yield
-        else:
-            async with gateway.running():
-                yield
+        async with AsyncExitStack() as stack:
+            if lifespan_service:
+                await stack.enter_async_context(service.running())
+            await stack.enter_async_context(gateway.running())
+            if on_started is not None:
+                on_started()
+            yield
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(AccessLog, service=service)

@@ -8,10 +8,10 @@ current UTC day); a refused request learns how many seconds are left in its wind
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from folio_core.cache import Cache
@@ -38,6 +38,37 @@ class LimitSettings:
     """A visitor's conversation stops taking questions after this many stored messages."""
     conversation_cost_usd: float = 0.50
     """… or once its model usage has cost this much."""
+
+
+LIMIT_VARIABLES = {
+    "requests_per_minute": "FOLIO_SERVE_REQUESTS_PER_MINUTE",
+    "requests_per_minute_per_address": "FOLIO_SERVE_REQUESTS_PER_MINUTE_PER_ADDRESS",
+    "tokens_per_minute": "FOLIO_SERVE_TOKENS_PER_MINUTE",
+    "tokens_per_day": "FOLIO_SERVE_TOKENS_PER_DAY",
+    "concurrent": "FOLIO_SERVE_CONCURRENT",
+    "conversation_messages": "FOLIO_SERVE_CONVERSATION_MESSAGES",
+    "conversation_cost_usd": "FOLIO_SERVE_CONVERSATION_COST_USD",
+}
+"""The visitors' limits, from the environment (``folio serve``)."""
+
+
+def limits_from_env(environ: Mapping[str, str]) -> LimitSettings:
+    """The visitors' limits with the ``FOLIO_SERVE_*`` variables that are set; ``ValueError``
+    names a variable whose value is not a positive number."""
+    values: dict[str, Any] = {}
+    for name, variable in LIMIT_VARIABLES.items():
+        raw = environ.get(variable, "").strip()
+        if not raw:
+            continue
+        kind = float if name == "conversation_cost_usd" else int
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise ValueError(f"{variable}={raw!r} must be a positive number")
+        values[name] = value
+    return LimitSettings(**values)
 
 
 def _windows(now: float) -> tuple[tuple[str, int], tuple[str, int]]:
