@@ -22,6 +22,7 @@ from folio_orchestrator.config import FleetConfig
 from folio_orchestrator.llm import ChatModel
 from folio_orchestrator.web.app import ServeOptions, create_app
 from folio_orchestrator.web.limits import LimitSettings
+from folio_orchestrator.web.server import uvicorn_config
 from folio_orchestrator.web.service import WebService
 
 
@@ -68,9 +69,7 @@ async def serve(
     app = create_app(service, options)
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
-    )
+    server = uvicorn.Server(uvicorn_config(app, timeout_graceful_shutdown=5))
     server.config.setup_event_loop = lambda: None  # type: ignore[method-assign]
     try:
         async with anyio.create_task_group() as tg:

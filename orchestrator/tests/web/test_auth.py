@@ -68,7 +68,7 @@ async def test_owner_tokens_see_the_owner_fleet_and_refused_tokens_get_401(
                         "revoked": f"Bearer {revoked}",
                         "unknown": "Bearer folio_" + secrets.token_urlsafe(32),
                         "basic": "Basic dXNlcjpwYXNz",
-                        "empty": "Bearer ",
+                        "empty": "Bearer",
                     }.items()
                 }
                 www = (

@@ -50,6 +50,7 @@ def serve_command(
     from folio_orchestrator.cli._context import quiet_sdk_deprecations
     from folio_orchestrator.llm import ModelConfigError
     from folio_orchestrator.web.app import ServeOptions, create_app
+    from folio_orchestrator.web.server import uvicorn_config
     from folio_orchestrator.web.service import WebService
 
     quiet_sdk_deprecations()
@@ -78,7 +79,7 @@ def serve_command(
 
     options = ServeOptions(allowed_hosts=tuple(hosts), secure_cookie=host not in ("127.0.0.1", "localhost"))
     app = create_app(service, options, on_started=started)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn_config(app, host=host, port=port)
     server = uvicorn.Server(config)
     run(server.serve)
 
