@@ -95,3 +95,30 @@ async def test_allowed_hosts_let_a_real_hostname_through(
                 headers={"Host": "folio.example.org", "Accept": "application/json, text/event-stream"},
             )
     assert answer.status_code == 200
+
+
+async def test_a_servers_form_is_relayed_to_a_handshake_era_client_and_declined_otherwise(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any
+) -> None:
+    from mcp.client import ClientRequestContext
+    from mcp.types import ElicitRequestParams, ElicitResult
+
+    config = fleet_config({"web": peers.script("web_server")})
+    asked: list[str] = []
+
+    async def answer(ctx: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"name": "Lin", "role": "engineer", "newsletter": False})
+
+    with anyio.fail_after(120):
+        async with serving(config, web_settings, None, audiences=["public"]) as served:
+            async with Client(f"{served.url}/mcp", mode="legacy", elicitation_callback=answer) as legacy:
+                relayed = await legacy.call_tool("web__introduce", {})
+            async with Client(f"{served.url}/mcp", mode="2026-07-28", elicitation_callback=answer) as modern:
+                declined = await modern.call_tool("web__introduce", {})
+            async with Client(f"{served.url}/mcp", mode="legacy") as silent:
+                no_capability = await silent.call_tool("web__introduce", {})
+    assert asked == ["Who is asking?"]
+    assert relayed.structured_content == {"result": "hello Lin, engineer"}
+    assert declined.structured_content == {"result": "no introduction (decline)"}
+    assert no_capability.structured_content == {"result": "no introduction (decline)"}

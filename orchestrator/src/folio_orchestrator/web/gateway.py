@@ -8,8 +8,9 @@ public audience (read-only tools only); an owner token gets the owner's fleet.
 
 Both protocol eras are served on the one route. 2026-07-28 requests are sessionless; handshake-era
 clients keep an in-process session, so they need sticky routing when several replicas run.
-A fleet server's elicitation during a gateway call is answered by the service's policy (declined:
-no person is attached to a gateway call).
+A fleet server's elicitation during a gateway call is relayed to the connected client when it has
+a back-channel (a handshake-era session that declared elicitation); otherwise the service's policy
+declines it and says why (``_meta["folio/reason"]``).
 """
 
 from __future__ import annotations
@@ -66,10 +67,12 @@ def build_server(service: WebService, audience: str) -> Server[Any]:
         )
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        from folio_orchestrator.web.service import ServiceError
+        from folio_orchestrator.web.service import GatewayCall, ServiceError
 
         try:
-            return await service.call_tool(audience, params.name, dict(params.arguments or {}))
+            return await service.call_tool(
+                audience, params.name, dict(params.arguments or {}), gateway=GatewayCall(ctx)
+            )
         except ServiceError as exc:
             return _error_result(str(exc))
 

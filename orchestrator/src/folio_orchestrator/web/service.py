@@ -103,7 +103,18 @@ class Turn:
     images: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class GatewayCall:
+    """A tool call of a connected MCP client (the /mcp gateway): who to relay a form to."""
+
+    context: Any
+    """The SDK's ServerRequestContext of the client's request."""
+
+
 _turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("folio_web_turn", default=None)
+_gateway: contextvars.ContextVar[GatewayCall | None] = contextvars.ContextVar(
+    "folio_web_gateway", default=None
+)
 _call: contextvars.ContextVar[str | None] = contextvars.ContextVar("folio_web_call", default=None)
 
 
@@ -315,6 +326,7 @@ class WebService:
         self._systems: dict[str, str] = {}
         self._pending: dict[str, PendingElicitation] = {}
         self._inflight: dict[str, list[Turn]] = {}
+        self._inflight_gateway: dict[str, list[GatewayCall]] = {}
         self.streams_open = 0
         self.turns_ended = 0
         self._started: anyio.Event | None = None
@@ -389,7 +401,11 @@ class WebService:
         fleet = self.host(audience).fleet
         return [t for t in fleet.tools() if _visible(t, audience)]
 
-    async def call_tool(self, audience: str, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def call_tool(
+        self, audience: str, name: str, arguments: dict[str, Any], *, gateway: GatewayCall | None = None
+    ) -> types.CallToolResult:
+        """Call a tool for the API or the gateway; with ``gateway``, a server's form during the
+        call is relayed to that MCP client when it can answer one."""
         fleet = self.host(audience).fleet
         if not self.tool_visible(fleet, name, audience):
             raise ServiceError(
@@ -397,6 +413,9 @@ class WebService:
             )
         started = time.perf_counter()
         server = fleet.router.server_of(name) or "?"
+        token = _gateway.set(gateway)
+        if gateway is not None:
+            self._inflight_gateway.setdefault(server, []).append(gateway)
         try:
             result = await fleet.call_tool(name, arguments)
         except CallTimeout as exc:
@@ -405,6 +424,10 @@ class WebService:
         except (FolioHostError, MCPError) as exc:
             self.metrics.inc("folio_tool_calls_total", server=server, outcome="error")
             raise ServiceError(502, str(exc)) from None
+        finally:
+            _gateway.reset(token)
+            if gateway is not None:
+                self._inflight_gateway[server].remove(gateway)
         self.metrics.inc(
             "folio_tool_calls_total", server=server, outcome="error" if result.is_error else "ok"
         )
@@ -622,9 +645,44 @@ class WebService:
         waiting = self._inflight.get(server) or []
         return waiting[0] if waiting else None  # the oldest call in flight on that server
 
+    async def _relay_to_client(
+        self, server: str, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | None:
+        """Ask the MCP client of the gateway call that caused the request, when it has a
+        back-channel (a handshake-era session) and declared elicitation; None otherwise."""
+        call = _gateway.get()
+        if call is None:
+            waiting = self._inflight_gateway.get(server) or []
+            call = waiting[0] if waiting else None
+        if call is None:
+            return None
+        session = call.context.session
+        wanted = types.ClientCapabilities(elicitation=types.ElicitationCapability())
+        if call.context.protocol_version == "2026-07-28" or not session.check_client_capability(wanted):
+            return None
+        related = call.context.request_id
+        if isinstance(params, types.ElicitRequestURLParams):
+            result: types.ElicitResult = await session.elicit_url(
+                params.message, params.url, params.elicitation_id, related_request_id=related
+            )
+        else:
+            result = await session.elicit_form(
+                params.message, params.requested_schema, related_request_id=related
+            )
+        return result
+
     async def elicit(self, server: str, params: types.ElicitRequestParams) -> types.ElicitResult:
         turn = self._turn_for(server)
         if turn is None:
+            try:
+                relayed = await self._relay_to_client(server, params)
+            except MCPError as exc:
+                return types.ElicitResult(
+                    action="decline",
+                    _meta={REASON_META_KEY: f"declined: the client could not be asked ({exc})"},
+                )
+            if relayed is not None:
+                return relayed
             return types.ElicitResult(
                 action="decline", _meta={REASON_META_KEY: "declined: nobody is in a conversation to ask"}
             )
