@@ -26,6 +26,8 @@ def script(messages: list[Message], request: ModelRequest) -> Any:
             return [tool_call("web__chart"), tool_call("web__steps", {"count": 2})]
         if "introduce" in last.text:
             return tool_call("web__introduce")
+        if "forget" in last.text:
+            return tool_call("web__forget_everything")
         return f"You asked: {last.text}"
     return "Here is what I found: " + " | ".join(r.content for r in last.results)
 
@@ -48,7 +50,7 @@ async def test_the_page_streams_an_answer_shows_tools_a_chart_and_a_form(
     model = FunctionModel(script, model_name="twin")
     with anyio.fail_after(180):
         async with (
-            serving(page_fleet, web_settings, model, audiences=["public"]) as served,
+            serving(page_fleet, web_settings, model) as served,
             async_playwright() as pw,
         ):
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -81,6 +83,24 @@ async def test_the_page_streams_an_answer_shows_tools_a_chart_and_a_form(
                 await page.wait_for_selector("#resume h2")
                 resume = await page.locator("#resume").inner_text()
                 await page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+
+                # a visitor's model cannot reach the owner's tool; with an owner token it can
+                await page.fill("#question", "forget everything")
+                await page.keyboard.press("Enter")
+                await page.wait_for_selector(".message.assistant[data-done='answered'] >> nth=2")
+                refused = await page.locator(".message.assistant").last.inner_text()
+                _, secret = await served.service.tokens.create("page", audience="owner")
+                await page.click("#owner summary")
+                await page.fill("#token", "folio_wrong" + "x" * 30)
+                await page.click("#token-form button[type='submit']")
+                await page.wait_for_selector("#token-state:has-text('revoked or expired')")
+                await page.fill("#token", secret)
+                await page.click("#token-form button[type='submit']")
+                await page.wait_for_selector("#token-state:has-text('signed in as the owner')")
+                await page.fill("#question", "forget everything")
+                await page.keyboard.press("Enter")
+                await page.wait_for_selector(".message.assistant[data-done='answered']")
+                allowed = await page.locator(".message.assistant").last.inner_text()
             finally:
                 await browser.close()
     sample = json.loads((Path(web_settings.portfolio_dir) / "resume.json").read_text(encoding="utf-8"))
@@ -91,4 +111,8 @@ async def test_the_page_streams_an_answer_shows_tools_a_chart_and_a_form(
     assert answer.startswith("Here is what I found: skills chart")
     assert second == 'Here is what I found: {"result":"hello Grace, engineer"}'
     assert sample["basics"]["name"] in resume
-    assert errors == []
+    assert "there is no tool" in refused
+    assert "web · forget_everything" in allowed and "forgotten" in allowed
+    # the refused token's 401 is the one console error a browser reports for a failed fetch
+    assert [e for e in errors if "401" not in e] == []
+    assert len([e for e in errors if "401" in e]) == 1

@@ -2,7 +2,11 @@
 // Answers stream from POST /api/v1/conversations/{id}/messages as server-sent events.
 "use strict";
 
-const state = { conversation: sessionStorage.getItem("folio.conversation"), busy: false };
+const state = {
+  conversation: sessionStorage.getItem("folio.conversation"),
+  token: sessionStorage.getItem("folio.token"),
+  busy: false,
+};
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -17,11 +21,9 @@ function el(tag, attrs = {}, ...children) {
 }
 
 async function api(path, options = {}) {
-  const response = await fetch(path, {
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json" },
-    ...options,
-  });
+  const headers = { "Content-Type": "application/json" };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  const response = await fetch(path, { credentials: "same-origin", headers, ...options });
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
@@ -315,14 +317,45 @@ async function restore() {
   }
 }
 
+function newConversation() {
+  state.conversation = null;
+  sessionStorage.removeItem("folio.conversation");
+  $("log").replaceChildren();
+}
+
+function showTokenState() {
+  $("token-state").textContent = state.token ? "signed in as the owner" : "a visitor (public answers)";
+}
+
+async function useToken(token) {
+  const previous = state.token;
+  state.token = token || null;
+  if (state.token) {
+    try {
+      await api("/api/v1/tools");
+    } catch (error) {
+      state.token = previous;
+      $("token-state").textContent = error.message;
+      return;
+    }
+    sessionStorage.setItem("folio.token", state.token);
+  } else {
+    sessionStorage.removeItem("folio.token");
+  }
+  $("token").value = "";
+  newConversation(); // conversations belong to who started them
+  showTokenState();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   loadOwner();
+  showTokenState();
+  $("token-form").addEventListener("submit", (event) => { event.preventDefault(); useToken($("token").value.trim()); });
+  $("token-clear").addEventListener("click", () => useToken(""));
   restore();
   $("resume-button").addEventListener("click", toggleResume);
   $("new-button").addEventListener("click", () => {
-    state.conversation = null;
-    sessionStorage.removeItem("folio.conversation");
-    $("log").replaceChildren();
+    newConversation();
     $("question").focus();
   });
   $("ask").addEventListener("submit", (event) => {
