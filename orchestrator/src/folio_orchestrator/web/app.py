@@ -81,6 +81,19 @@ async def read_json(request: Request, limit: int) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ServiceError(400, f"the request body is not JSON: {exc}") from None
+    except RecursionError:
+        raise ServiceError(400, "the request body is nested too deeply") from None
+
+
+def check_text(text: str, what: str) -> str:
+    """``text`` when it can be stored (no NUL, no lone surrogate); 422 otherwise."""
+    if "\x00" in text:
+        raise ServiceError(422, f"{what} contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ServiceError(422, f"{what} is not valid Unicode (a lone surrogate)") from None
+    return text
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
@@ -194,17 +207,12 @@ def create_app(
         return Principal.visitor(cookie, client)
 
     def endpoint(
-        handler: Callable[[Request, Principal], Awaitable[Response]], *, owner: bool = False
+        handler: Callable[[Request, Principal], Awaitable[Response]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             request.state.new_visitor = None
             try:
                 principal = await principal_of(request)
-                if owner and principal.audience != "owner":
-                    raise ServiceError(
-                        401 if principal.kind == "visitor" else 403,
-                        "this needs a bearer token with the owner audience",
-                    )
                 await service.hit(principal)
                 response = await handler(request, principal)
             except ServiceError as exc:
@@ -289,6 +297,7 @@ def create_app(
             raise ServiceError(422, 'send {"content": "<your question>"}')
         if len(content) > opts.max_message:
             raise ServiceError(413, f"a question is at most {opts.max_message} characters")
+        check_text(content, "the question")
         return await stream_turn(principal, cid, content)
 
     async def stream_turn(principal: Principal, cid: uuid.UUID, content: str) -> Response:
