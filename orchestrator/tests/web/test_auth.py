@@ -187,3 +187,39 @@ async def test_the_concurrency_cap_refuses_a_second_stream(
     assert busy.status_code == 429 and busy.headers["retry-after"]
     assert same.status_code == 429
     assert after.status_code == 200
+
+
+async def test_a_form_answered_on_the_other_replica_reaches_the_streaming_one(
+    web_fleet: Any, web_settings: FolioSettings, serving: Any, sse: Any
+) -> None:
+    settings = web_settings.model_copy(update={"redis_url": SecretStr("redis://127.0.0.1:6379/0")})
+    namespace = f"serve-test-{secrets.token_hex(6)}"
+    cookie = {"folio_visitor": secrets.token_urlsafe(24)}
+    events: list[tuple[str, dict[str, Any]]] = []
+    with anyio.fail_after(180):
+        async with (
+            serving(web_fleet, settings, model(), audiences=["public"], cache_namespace=namespace) as one,
+            serving(web_fleet, settings, model(), audiences=["public"], cache_namespace=namespace) as two,
+            one.client(cookies=cookie) as a,
+            two.client(cookies=cookie) as b,
+            two.client() as stranger,
+        ):
+            cid = (await a.post("/api/v1/conversations")).json()["id"]
+            async with a.stream(
+                "POST", f"/api/v1/conversations/{cid}/messages", json={"content": "use web__introduce"}
+            ) as r:
+                async for event, data in sse(r):
+                    events.append((event, data))
+                    if event == "elicitation":
+                        url = f"/api/v1/conversations/{cid}/elicitations/{data['id']}"
+                        foreign = await stranger.post(
+                            url, json={"action": "accept", "content": {"name": "Eve"}}
+                        )
+                        invalid = await b.post(
+                            url, json={"action": "accept", "content": {"role": "engineer"}}
+                        )
+                        answered = await b.post(url, json={"action": "accept", "content": {"name": "Bo"}})
+    assert foreign.status_code == 404
+    assert invalid.status_code == 422
+    assert answered.status_code == 200
+    assert events[-1][1]["text"] == 'The tool said: {"result":"hello Bo, recruiter"}'

@@ -356,7 +356,7 @@ def create_app(
         body = await read_json(request, opts.max_body)
         if not isinstance(body, dict):
             raise ServiceError(422, 'send {"action": "accept", "content": {...}}')
-        service.answer_elicitation(
+        await service.answer_elicitation(
             principal, cid, request.path_params["eid"], body.get("action"), body.get("content", {})
         )
         return JSONResponse({"ok": True})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -30,7 +31,9 @@ import structlog
 from mcp import MCPError
 from mcp.client.context import ClientRequestContext
 from mcp.types import SamplingCapability, SamplingToolsCapability
+from pydantic import TypeAdapter
 
+from folio_core.cache import MemoryCache
 from folio_core.settings import FolioSettings
 from folio_orchestrator.agent import Agent, AgentEvent, ToolCallFinished, ToolCallStarted, ToolOutcome
 from folio_orchestrator.chat import ChatHost, ChatOptions, FleetTools, twin_system_prompt
@@ -49,6 +52,7 @@ log = structlog.get_logger(__name__)
 AudienceName = Literal["public", "owner"]
 AUDIENCES: tuple[AudienceName, ...] = ("public", "owner")
 ELICITATION_TIMEOUT = 600.0
+ELICITATION_POLL = 0.2  # seconds between looks for an answer taken by another replica
 CONTENT_CHARS = 4000  # of a tool result, in its event
 
 
@@ -111,6 +115,7 @@ class GatewayCall:
     """The SDK's ServerRequestContext of the client's request."""
 
 
+_ELICIT_PARAMS: TypeAdapter[types.ElicitRequestParams] = TypeAdapter(types.ElicitRequestParams)
 _turn: contextvars.ContextVar[Turn | None] = contextvars.ContextVar("folio_web_turn", default=None)
 _gateway: contextvars.ContextVar[GatewayCall | None] = contextvars.ContextVar(
     "folio_web_gateway", default=None
@@ -688,32 +693,76 @@ class WebService:
             )
         pending = PendingElicitation(uuid.uuid4().hex, turn.conversation, turn.principal.name, server, params)
         self._pending[pending.id] = pending
+        cache = self.limiter.cache
+        shared = not isinstance(cache, MemoryCache)
         try:
+            if shared:  # another replica may take the answer: it finds the question here
+                record = {
+                    "conversation": str(pending.conversation),
+                    "principal": pending.principal,
+                    "params": params.model_dump(mode="json", by_alias=True),
+                }
+                await cache.set(
+                    f"elic:{pending.id}", json.dumps(record).encode(), ttl=self.elicitation_timeout + 60
+                )
             await turn.emit("elicitation", {"id": pending.id, "server": server, **_schema_fields(params)})
             with anyio.move_on_after(self.elicitation_timeout):
-                await pending.answered.wait()
+                while not pending.answered.is_set():
+                    # an answer taken here sets the event; one taken by another replica is in the cache
+                    with anyio.move_on_after(ELICITATION_POLL if shared else math.inf):
+                        await pending.answered.wait()
+                    if shared and not pending.answered.is_set():
+                        raw = await cache.get(f"elic-answer:{pending.id}")
+                        if raw is not None:
+                            pending.result = types.ElicitResult.model_validate_json(raw)
+                            break
         finally:
             self._pending.pop(pending.id, None)
+            if shared:
+                with anyio.CancelScope(shield=True):
+                    await cache.delete(f"elic:{pending.id}")
+                    await cache.delete(f"elic-answer:{pending.id}")
         if pending.result is None:
             return types.ElicitResult(
                 action="cancel", _meta={REASON_META_KEY: "cancelled: the person did not answer in time"}
             )
         return pending.result
 
-    def answer_elicitation(
+    async def answer_elicitation(
         self, principal: Principal, conversation: uuid.UUID, elicitation: str, action: Any, content: Any
     ) -> None:
+        """Answer a pending question of a turn streaming here, or (through the shared cache) on
+        another replica."""
+        missing = ServiceError(404, f"no pending question {elicitation!r} in this conversation")
         pending = self._pending.get(elicitation)
-        if pending is None or pending.conversation != conversation or pending.principal != principal.name:
-            raise ServiceError(404, f"no pending question {elicitation!r} in this conversation")
+        remote: types.ElicitRequestParams | None = None
+        if pending is None:
+            raw = await self.limiter.cache.get(f"elic:{elicitation}") if len(elicitation) == 32 else None
+            if raw is None:
+                raise missing
+            record = json.loads(raw)
+            if record["conversation"] != str(conversation) or record["principal"] != principal.name:
+                raise missing
+            remote = _ELICIT_PARAMS.validate_python(record["params"])
+        elif pending.conversation != conversation or pending.principal != principal.name:
+            raise missing
+        params = pending.params if pending is not None else remote
         if action not in ("accept", "decline", "cancel"):
             raise ServiceError(422, "action must be 'accept', 'decline' or 'cancel'")
-        if action == "accept" and isinstance(pending.params, types.ElicitRequestFormParams):
-            checked = check_elicitation_content(pending.params.requested_schema, content)
-            pending.result = types.ElicitResult(action="accept", content=checked)
+        if action == "accept" and isinstance(params, types.ElicitRequestFormParams):
+            checked = check_elicitation_content(params.requested_schema, content)
+            result = types.ElicitResult(action="accept", content=checked)
         else:
-            pending.result = types.ElicitResult(action=action)
-        pending.answered.set()
+            result = types.ElicitResult(action=action)
+        if pending is not None:
+            pending.result = result
+            pending.answered.set()
+            return
+        await self.limiter.cache.set(
+            f"elic-answer:{elicitation}",
+            result.model_dump_json(by_alias=True, exclude_none=True).encode(),
+            ttl=self.elicitation_timeout + 60,
+        )
 
     # --- limits ------------------------------------------------------------------------------
 
