@@ -37,6 +37,12 @@ async def test_the_gateway_exposes_the_fleet_under_routed_names(
                 about = await visitor.read_resource("webtest://about")
                 prompts = {p.name for p in (await visitor.list_prompts()).prompts}
                 prompt = await visitor.get_prompt("web__greet", {"name": "Ada"})
+                reported: list[tuple[float, float | None, str | None]] = []
+
+                async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                    reported.append((progress, total, message))
+
+                stepped = await visitor.call_tool("web__steps", {"count": 3}, progress_callback=on_progress)
                 with pytest.raises(MCPError):
                     await visitor.read_resource("nowhere://at-all")
             headers = {"Authorization": f"Bearer {secret}"}
@@ -64,6 +70,8 @@ async def test_the_gateway_exposes_the_fleet_under_routed_names(
     assert about.contents[0].text == "a test server"  # type: ignore[union-attr]
     assert {"web__greet", "web2__greet"} <= prompts
     assert "Ada" in prompt.messages[0].content.text  # type: ignore[union-attr]
+    assert stepped.structured_content == {"result": "did 3 steps"}
+    assert reported == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
     assert "web__forget_everything" in owner_tools
     assert forgot.structured_content == {"result": "forgotten"}
     assert bad.status_code == 401

@@ -69,9 +69,19 @@ def build_server(service: WebService, audience: str) -> Server[Any]:
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         from folio_orchestrator.web.service import GatewayCall, ServiceError
 
+        token = (ctx.meta or {}).get("progress_token")
+        relay = None
+        if token is not None:
+
+            async def relay(progress: float, total: float | None, message: str | None) -> None:
+                # the fleet server's progress, passed on to the client under its own token
+                await ctx.session.send_progress_notification(
+                    token, progress, total, message, related_request_id=ctx.request_id
+                )
+
         try:
             return await service.call_tool(
-                audience, params.name, dict(params.arguments or {}), gateway=GatewayCall(ctx)
+                audience, params.name, dict(params.arguments or {}), gateway=GatewayCall(ctx), progress=relay
             )
         except ServiceError as exc:
             return _error_result(str(exc))

@@ -30,6 +30,7 @@ import mcp_types as types
 import structlog
 from mcp import MCPError
 from mcp.client.context import ClientRequestContext
+from mcp.shared.dispatcher import ProgressFnT
 from mcp.types import SamplingCapability, SamplingToolsCapability
 from pydantic import TypeAdapter
 
@@ -407,7 +408,13 @@ class WebService:
         return [t for t in fleet.tools() if _visible(t, audience)]
 
     async def call_tool(
-        self, audience: str, name: str, arguments: dict[str, Any], *, gateway: GatewayCall | None = None
+        self,
+        audience: str,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        gateway: GatewayCall | None = None,
+        progress: ProgressFnT | None = None,
     ) -> types.CallToolResult:
         """Call a tool for the API or the gateway; with ``gateway``, a server's form during the
         call is relayed to that MCP client when it can answer one."""
@@ -422,7 +429,7 @@ class WebService:
         if gateway is not None:
             self._inflight_gateway.setdefault(server, []).append(gateway)
         try:
-            result = await fleet.call_tool(name, arguments)
+            result = await fleet.call_tool(name, arguments, progress=progress)
         except CallTimeout as exc:
             self.metrics.inc("folio_tool_calls_total", server=server, outcome="timeout")
             raise ServiceError(504, str(exc)) from None
