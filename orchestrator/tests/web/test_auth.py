@@ -223,3 +223,38 @@ async def test_a_form_answered_on_the_other_replica_reaches_the_streaming_one(
     assert invalid.status_code == 422
     assert answered.status_code == 200
     assert events[-1][1]["text"] == 'The tool said: {"result":"hello Bo, recruiter"}'
+
+
+async def test_a_visitors_conversation_is_capped_in_length_and_model_tokens(
+    web_fleet: Any, web_settings: FolioSettings, serving: Any, sse: Any
+) -> None:
+    with anyio.fail_after(120):
+        async with (
+            serving(
+                web_fleet, web_settings, model(), limits=LimitSettings(conversation_messages=2)
+            ) as served,
+            served.client() as client,
+        ):
+            cid = (await client.post("/api/v1/conversations")).json()["id"]
+            async with client.stream(
+                "POST", f"/api/v1/conversations/{cid}/messages", json={"content": "one"}
+            ) as r:
+                first = [e async for e in sse(r)]
+            second = await client.post(f"/api/v1/conversations/{cid}/messages", json={"content": "two"})
+        async with (
+            serving(web_fleet, web_settings, model(), limits=LimitSettings(tokens_per_minute=1)) as served,
+            served.client() as client,
+        ):
+            cid = (await client.post("/api/v1/conversations")).json()["id"]
+            async with client.stream(
+                "POST", f"/api/v1/conversations/{cid}/messages", json={"content": "one"}
+            ) as r:
+                spent = [e async for e in sse(r)]
+            refused = await client.post(f"/api/v1/conversations/{cid}/messages", json={"content": "two"})
+            stored = (await client.get(f"/api/v1/conversations/{cid}")).json()
+    assert first[-1][1]["stopped"] == "answered"
+    assert second.status_code == 409 and "as long as it can be" in second.json()["error"]["message"]
+    assert spent[-1][1]["stopped"] == "answered" and spent[-1][1]["tokens"] > 1
+    assert refused.status_code == 429 and "model-token limit" in refused.json()["error"]["message"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant"]  # nothing half-stored

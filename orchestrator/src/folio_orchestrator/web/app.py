@@ -298,6 +298,7 @@ def create_app(
         if len(content) > opts.max_message:
             raise ServiceError(413, f"a question is at most {opts.max_message} characters")
         check_text(content, "the question")
+        await service.check_turn(principal, cid)  # refused turns get their status before any stream
         return await stream_turn(principal, cid, content)
 
     async def stream_turn(principal: Principal, cid: uuid.UUID, content: str) -> Response:

@@ -567,13 +567,11 @@ class WebService:
             ).fetchone()
         return float(row["cost"]) if row is not None else 0.0
 
-    async def turn(self, principal: Principal, conversation: uuid.UUID, question: str, emit: Emit) -> None:
-        """Answer ``question`` in ``conversation``, sending every event to ``emit``; the last is
-        ``done`` (or ``error``). Raises :class:`ServiceError` / :class:`Limited` before anything
-        is sent when the turn cannot start."""
+    async def check_turn(self, principal: Principal, conversation: uuid.UUID) -> list[Any]:
+        """The conversation's stored messages when a turn may start now; :class:`ServiceError`
+        (a model, the conversation's caps) or :class:`Limited` (model tokens) otherwise."""
         if self.model is None:
             raise ServiceError(503, "no language model is configured for this service (FOLIO_MODEL)")
-        host = self.host(principal.audience)
         limits = self.limiter._for(principal.audience)
         stored = await self.history.messages(conversation)
         if principal.audience != "owner":
@@ -581,7 +579,20 @@ class WebService:
                 raise ServiceError(409, "this conversation is as long as it can be; start a new one")
             if await self._conversation_cost(conversation) >= limits.conversation_cost_usd:
                 raise ServiceError(409, "this conversation has used its model budget; start a new one")
-        await self.limiter.check_tokens(principal.name, principal.audience)
+        try:
+            await self.limiter.check_tokens(principal.name, principal.audience)
+        except Limited:
+            self.metrics.inc("folio_rate_limited_total", reason="tokens")
+            raise
+        return stored
+
+    async def turn(self, principal: Principal, conversation: uuid.UUID, question: str, emit: Emit) -> None:
+        """Answer ``question`` in ``conversation``, sending every event to ``emit``; the last is
+        ``done`` (or ``error``). Raises :class:`ServiceError` / :class:`Limited` before anything
+        is sent when the turn cannot start."""
+        host = self.host(principal.audience)
+        stored = await self.check_turn(principal, conversation)
+        assert self.model is not None  # check_turn refuses without one
         turn = Turn(conversation, principal, emit)
         agent = Agent(
             self.model,
