@@ -114,3 +114,11 @@ async def test_two_serve_processes_share_the_conversation_and_the_limits(
     assert [m["role"] for m in stored["messages"]] == ["user", "assistant"]
     assert statuses == [200, 200, 429, 429]
     assert ready == [True, True]
+
+
+def test_serve_refuses_a_malformed_limit_before_starting_anything(folio_cli: Any) -> None:
+    bad = folio_cli("serve", "--port", "1", env={"FOLIO_SERVE_CONCURRENT": "many"})
+    assert bad.returncode == 2
+    assert "FOLIO_SERVE_CONCURRENT='many' must be a positive number" in bad.stderr
+    shown = folio_cli("serve", "--help")
+    assert shown.returncode == 0 and "--allowed-host" in shown.stdout and "--audience" in shown.stdout
