@@ -7,8 +7,8 @@ from typing import Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve
-from mcp.types import ImageContent, TextContent, ToolAnnotations
+from mcp.server.mcpserver.resolve import AcceptedElicitation, Elicit, ElicitationResult, Resolve, Sample
+from mcp.types import CreateMessageResult, ImageContent, SamplingMessage, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 mcp = MCPServer("webtest", version="0.0.1")
@@ -70,6 +70,20 @@ async def introduce(answer: Annotated[ElicitationResult[Contact], Resolve(ask_co
     if isinstance(answer, AcceptedElicitation):
         return f"hello {answer.data.name}, {answer.data.role}"
     return f"no introduction ({answer.action})"
+
+
+async def ask_model(topic: str) -> Sample:
+    return Sample(
+        [SamplingMessage(role="user", content=TextContent(type="text", text=f"one line on {topic}"))],
+        max_tokens=50,
+    )
+
+
+@mcp.tool(annotations=READ_ONLY)
+async def summarise(topic: str, answer: Annotated[CreateMessageResult, Resolve(ask_model)]) -> str:
+    """Summarise a topic with the client's model (sampling)."""
+    content = answer.content
+    return getattr(content, "text", "?")
 
 
 @mcp.resource("webtest://about", mime_type="text/plain")

@@ -130,3 +130,32 @@ async def test_a_servers_form_is_relayed_to_a_handshake_era_client_and_declined_
     assert relayed.structured_content == {"result": "hello Lin, engineer"}
     assert declined.structured_content == {"result": "no introduction (decline)"}
     assert no_capability.structured_content == {"result": "no introduction (decline)"}
+
+
+async def test_a_servers_sampling_goes_to_a_handshake_era_client_and_to_the_service_model_otherwise(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any
+) -> None:
+    from mcp.client import ClientRequestContext
+    from mcp.types import CreateMessageRequestParams, CreateMessageResult, TextContent
+
+    from folio_orchestrator.llm import FunctionModel
+
+    config = fleet_config({"web": peers.script("web_server", sampling={"policy": "auto"})})
+    asked: list[str] = []
+
+    async def sample(ctx: ClientRequestContext, params: CreateMessageRequestParams) -> CreateMessageResult:
+        asked.append(params.messages[0].content.text)  # type: ignore[union-attr]
+        return CreateMessageResult(
+            role="assistant", content=TextContent(type="text", text="from the client"), model="m"
+        )
+
+    service_model = FunctionModel(lambda messages, request: "from the service", model_name="own")
+    with anyio.fail_after(120):
+        async with serving(config, web_settings, service_model, audiences=["public"]) as served:
+            async with Client(f"{served.url}/mcp", mode="legacy", sampling_callback=sample) as legacy:
+                relayed = await legacy.call_tool("web__summarise", {"topic": "kafka"})
+            async with Client(f"{served.url}/mcp", mode="2026-07-28", sampling_callback=sample) as modern:
+                own = await modern.call_tool("web__summarise", {"topic": "kafka"})
+    assert asked == ["one line on kafka"]
+    assert relayed.structured_content == {"result": "from the client"}
+    assert own.structured_content == {"result": "from the service"}

@@ -221,8 +221,15 @@ class WebHost(ChatHost):
         ) -> types.ElicitResult:
             return await self.service.elicit(server.name, params)
 
+        own = self.relay.callback(server.name)
+
+        async def sampling(context: ClientRequestContext, params: types.CreateMessageRequestParams) -> Any:
+            # during a gateway call, the connected client samples when it can; else the service's model
+            relayed = await self.service.sample_through_client(server.name, params)
+            return relayed if relayed is not None else await own(context, params)
+
         return ClientCallbacks(
-            sampling=self.relay.callback(server.name),
+            sampling=sampling,
             sampling_capabilities=SamplingCapability(tools=SamplingToolsCapability()),
             elicitation=elicitation,
         )
@@ -692,6 +699,47 @@ class WebService:
             result = await session.elicit_form(
                 params.message, params.requested_schema, related_request_id=related
             )
+        return result
+
+    def _gateway_client(self, server: str, capability: types.ClientCapabilities) -> GatewayCall | None:
+        """The gateway call behind a request of ``server``, when its client has a back-channel
+        (a handshake-era session) and declared ``capability``."""
+        if _turn.get() is not None:
+            return None
+        call = _gateway.get()
+        if call is None:
+            waiting = self._inflight_gateway.get(server) or []
+            call = waiting[0] if waiting else None
+        if call is None or call.context.protocol_version == "2026-07-28":
+            return None
+        return call if call.context.session.check_client_capability(capability) else None
+
+    async def sample_through_client(
+        self, server: str, params: types.CreateMessageRequestParams
+    ) -> types.CreateMessageResult | types.CreateMessageResultWithTools | None:
+        """Relay a server's sampling request to the MCP client of the gateway call that caused it;
+        None when there is no such client (the service's own relay answers)."""
+        wanted = types.ClientCapabilities(
+            sampling=types.SamplingCapability(tools=types.SamplingToolsCapability() if params.tools else None)
+        )
+        call = self._gateway_client(server, wanted)
+        if call is None:
+            return None
+        result: (
+            types.CreateMessageResult | types.CreateMessageResultWithTools
+        ) = await call.context.session.create_message(
+            list(params.messages),
+            max_tokens=params.max_tokens,
+            system_prompt=params.system_prompt,
+            include_context=params.include_context,
+            temperature=params.temperature,
+            stop_sequences=params.stop_sequences,
+            metadata=params.metadata,
+            model_preferences=params.model_preferences,
+            tools=params.tools,
+            tool_choice=params.tool_choice,
+            related_request_id=call.context.request_id,
+        )
         return result
 
     async def elicit(self, server: str, params: types.ElicitRequestParams) -> types.ElicitResult:
