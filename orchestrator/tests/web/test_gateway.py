@@ -159,3 +159,24 @@ async def test_a_servers_sampling_goes_to_a_handshake_era_client_and_to_the_serv
     assert asked == ["one line on kafka"]
     assert relayed.structured_content == {"result": "from the client"}
     assert own.structured_content == {"result": "from the service"}
+
+
+async def test_an_unknown_session_is_404_so_clients_start_again(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any
+) -> None:
+    config = fleet_config({"web": peers.script("web_server")})
+    with anyio.fail_after(120):
+        async with (
+            serving(config, web_settings, None, audiences=["public"]) as served,
+            httpx2.AsyncClient(timeout=60) as http,
+        ):
+            answer = await http.post(
+                f"{served.url}/mcp",
+                json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                headers={
+                    "Accept": "application/json, text/event-stream",
+                    "Mcp-Session-Id": "0123456789abcdef0123456789abcdef",
+                    "MCP-Protocol-Version": "2025-11-25",
+                },
+            )
+    assert answer.status_code == 404
