@@ -1,13 +1,13 @@
 """Rate limits and a concurrency cap, per visitor or token, in the shared cache.
 
 The counters live in :mod:`folio_core.cache`: Redis when ``FOLIO_REDIS_URL`` is set (so every
-replica sees the same counts), else in process. Windows are fixed (the current minute, the
-current UTC day); a refused request learns how many seconds are left in its window.
+replica sees the same counts), else in process. A window opens with the first request it counts
+and lasts a minute (or a day); a refused request learns how many seconds are left in it.
 """
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -71,10 +71,8 @@ def limits_from_env(environ: Mapping[str, str]) -> LimitSettings:
     return LimitSettings(**values)
 
 
-def _windows(now: float) -> tuple[tuple[str, int], tuple[str, int]]:
-    minute = int(now // 60)
-    day = int(now // 86400)
-    return (f"m{minute}", (minute + 1) * 60 - int(now)), (f"d{day}", (day + 1) * 86400 - int(now))
+MINUTE = 60
+DAY = 86400
 
 
 class Limiter:
@@ -86,32 +84,40 @@ class Limiter:
     def _for(self, audience: str) -> LimitSettings:
         return self.owner if audience == "owner" else self.settings
 
+    async def _left(self, key: str, window: int) -> int:
+        ttl = await self.cache.ttl(key)
+        return math.ceil(ttl) if ttl is not None and ttl > 0 else window
+
     async def hit(self, who: str, audience: str = "public", *, per_address: bool = False) -> None:
-        """Count one request of ``who``; :class:`Limited` past the per-minute limit."""
+        """Count one request of ``who``; :class:`Limited` past the per-minute limit. A window opens
+        with ``who``'s first request and lasts a minute (so no count is split by the clock)."""
         limits = self._for(audience)
         limit = limits.requests_per_minute_per_address if per_address else limits.requests_per_minute
-        (minute, left), _ = _windows(time.time())
-        count = await self.cache.incr(f"req:{who}:{minute}", ttl=left + 1)
+        key = f"req:{who}"
+        count = await self.cache.incr(key, ttl=MINUTE)
         if count > limit:
-            raise Limited(f"more than {limit} requests a minute; wait a little", left)
+            raise Limited(
+                f"more than {limit} requests a minute; wait a little", await self._left(key, MINUTE)
+            )
 
     async def check_tokens(self, who: str, audience: str = "public") -> None:
         """:class:`Limited` when ``who`` used up its model tokens for the minute or the day."""
         limits = self._for(audience)
-        (minute, left_m), (day, left_d) = _windows(time.time())
-        used_m = await self.cache.get(f"tok:{who}:{minute}")
-        if used_m is not None and int(used_m) >= limits.tokens_per_minute:
-            raise Limited(f"the model-token limit of {limits.tokens_per_minute} a minute is used up", left_m)
-        used_d = await self.cache.get(f"tok:{who}:{day}")
-        if used_d is not None and int(used_d) >= limits.tokens_per_day:
-            raise Limited(f"the model-token limit of {limits.tokens_per_day} a day is used up", left_d)
+        for key, limit, window, name in (
+            (f"tok-m:{who}", limits.tokens_per_minute, MINUTE, "a minute"),
+            (f"tok-d:{who}", limits.tokens_per_day, DAY, "a day"),
+        ):
+            used = await self.cache.get(key)
+            if used is not None and int(used) >= limit:
+                raise Limited(
+                    f"the model-token limit of {limit} {name} is used up", await self._left(key, window)
+                )
 
     async def charge_tokens(self, who: str, tokens: int) -> None:
         if tokens <= 0:
             return
-        (minute, left_m), (day, left_d) = _windows(time.time())
-        await self.cache.incr(f"tok:{who}:{minute}", tokens, ttl=left_m + 1)
-        await self.cache.incr(f"tok:{who}:{day}", tokens, ttl=left_d + 1)
+        await self.cache.incr(f"tok-m:{who}", tokens, ttl=MINUTE)
+        await self.cache.incr(f"tok-d:{who}", tokens, ttl=DAY)
 
     @asynccontextmanager
     async def slot(self, who: str, audience: str = "public") -> AsyncIterator[None]:
