@@ -180,3 +180,34 @@ async def test_an_unknown_session_is_404_so_clients_start_again(
                 },
             )
     assert answer.status_code == 404
+
+
+async def test_a_handshake_era_client_hears_when_the_fleets_tools_change(
+    fleet_config: Any, peers: Any, web_settings: Any, serving: Any
+) -> None:
+    from mcp.types import ToolListChangedNotification
+
+    config = fleet_config({"dynamic": peers.script("dynamic_server")})
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ToolListChangedNotification):
+            changed.set()
+
+    with anyio.fail_after(120):
+        async with serving(config, web_settings, None, audiences=["owner"]) as served:
+            _, secret = await served.service.tokens.create("dyn", audience="owner")
+            async with (
+                httpx2.AsyncClient(headers={"Authorization": f"Bearer {secret}"}, timeout=60) as http,
+                Client(
+                    streamable_http_client(f"{served.url}/mcp", http_client=http),
+                    mode="legacy",
+                    message_handler=on_message,
+                ) as client,
+            ):
+                before = {t.name for t in (await client.list_tools()).tools}
+                await client.call_tool("dynamic__add_tool", {"name": "fresh"})
+                await changed.wait()
+                after = {t.name for t in (await client.list_tools()).tools}
+    assert "dynamic__fresh" not in before
+    assert "dynamic__fresh" in after

@@ -16,11 +16,14 @@ declines it and says why (``_meta["folio/reason"]``).
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import mcp_types as types
+import structlog
 from mcp import MCPError
 from mcp.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -33,6 +36,7 @@ from folio_orchestrator.errors import CallTimeout, FolioHostError, RoutingError
 if TYPE_CHECKING:
     from folio_orchestrator.web.service import WebService
 
+log = structlog.get_logger(__name__)
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
@@ -55,13 +59,22 @@ def _error_result(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 
-def build_server(service: WebService, audience: str) -> Server[Any]:
-    """The gateway's MCP server for one audience."""
+def build_server(
+    service: WebService, audience: str, sessions: weakref.WeakSet[Any] | None = None
+) -> Server[Any]:
+    """The gateway's MCP server for one audience; ``sessions`` collects the connections of the
+    handshake-era sessions that listed something (they hear of the fleet's list changes)."""
+
+    def seen(ctx: Any) -> None:
+        connection = getattr(ctx.session, "_connection", None)  # lives as long as the client's session
+        if sessions is not None and connection is not None and ctx.protocol_version != "2026-07-28":
+            sessions.add(connection)
 
     def fleet() -> Any:
         return service.host(audience).fleet
 
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        seen(ctx)
         return types.ListToolsResult(
             tools=[t.tool.model_copy(update={"name": t.name}) for t in service.tools(audience)]
         )
@@ -89,6 +102,7 @@ def build_server(service: WebService, audience: str) -> Server[Any]:
     async def list_resources(
         ctx: Any, params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
+        seen(ctx)
         return types.ListResourcesResult(resources=[r for _, r in fleet().resources()])
 
     async def list_templates(
@@ -112,6 +126,7 @@ def build_server(service: WebService, audience: str) -> Server[Any]:
         return found
 
     async def list_prompts(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        seen(ctx)
         return types.ListPromptsResult(
             prompts=[p.prompt.model_copy(update={"name": p.name}) for p in fleet().prompts()]
         )
@@ -152,18 +167,44 @@ class Gateway:
         self.service = service
         self.security = transport_security(allowed_hosts)
         self.managers: dict[str, StreamableHTTPSessionManager] = {}
+        self.sessions: dict[str, weakref.WeakSet[Any]] = {}
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            tg = await stack.enter_async_context(anyio.create_task_group())
             for audience in self.service.audiences:
+                sessions: weakref.WeakSet[Any] = weakref.WeakSet()
+                self.sessions[audience] = sessions
                 manager = StreamableHTTPSessionManager(
-                    app=build_server(self.service, audience), security_settings=self.security
+                    app=build_server(self.service, audience, sessions), security_settings=self.security
                 )
                 await stack.enter_async_context(manager.run())
                 self.managers[audience] = manager
+                tg.start_soon(self._forward_changes, audience)
             yield
+            tg.cancel_scope.cancel()
             self.managers.clear()
+
+    async def _forward_changes(self, audience: str) -> None:
+        """Tell the handshake-era sessions that listed something when the fleet's lists change."""
+        fleet = self.service.host(audience).fleet
+        senders = {
+            "tools_changed": "notifications/tools/list_changed",
+            "resources_changed": "notifications/resources/list_changed",
+            "prompts_changed": "notifications/prompts/list_changed",
+        }
+        async with fleet.events() as events:
+            async for event in events:
+                method = senders.get(event.kind)
+                if method is None:
+                    continue
+                for connection in list(self.sessions[audience]):
+                    try:
+                        await connection.outbound.notify(method, None)
+                    except Exception as exc:  # a session that went away: forget it
+                        log.debug("list change not delivered", error=str(exc))
+                        self.sessions[audience].discard(connection)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from folio_orchestrator.web.service import Principal
