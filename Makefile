@@ -22,6 +22,7 @@ tour: setup
 	@$(UV) run --no-sync python scripts/tour.py
 
 test: setup
+	@scripts/setup_browser.sh
 	$(UV) run --no-sync pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: setup

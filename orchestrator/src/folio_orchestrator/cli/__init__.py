@@ -57,7 +57,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "resources_command",
         "List the resources and resource templates of the fleet, by server.",
     ),
+    "serve": (
+        "serve",
+        "serve_command",
+        "Serve the chat page, the HTTP API (/api/v1) and the MCP gateway (/mcp) over HTTP.",
+    ),
     "servers": ("inspect", "servers_command", "Start every enabled server and show how each one is doing."),
+    "tokens": (
+        "serve",
+        "tokens_group",
+        "Bearer tokens for the owner's API, gateway and page: create, list, revoke.",
+    ),
     "tools": (
         "inspect",
         "tools_command",
