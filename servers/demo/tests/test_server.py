@@ -28,6 +28,8 @@ from mcp.types import (
 
 from folio_core.settings import FolioSettings
 from folio_core.testing import SAMPLE_PORTFOLIO, tool_text
+from folio_core.testing import call_fails as error
+from folio_core.testing import call_ok as call
 from folio_demo import sandbox as sb
 from folio_demo.server import build_server
 
@@ -40,19 +42,6 @@ needs_namespace = pytest.mark.skipif(sb.tiers()["namespace"] is not None, reason
 
 def client(settings: FolioSettings, mode: str = "legacy", **kwargs: Any) -> Client:
     return Client(build_server(settings).mcp, mode=mode, **kwargs)
-
-
-async def call(c: Client, tool: str, args: dict[str, Any], **kw: Any) -> dict[str, Any]:
-    result = await c.call_tool(tool, args, **kw)
-    assert not result.is_error, tool_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def error(c: Client, tool: str, args: dict[str, Any]) -> str:
-    result = await c.call_tool(tool, args)
-    assert result.is_error, f"{tool} should have failed: {result.structured_content}"
-    return tool_text(result)
 
 
 def answering(action: str, asked: list[str]) -> Any:

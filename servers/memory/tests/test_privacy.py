@@ -15,7 +15,7 @@ from mcp.client import ClientRequestContext
 from mcp.types import CreateMessageRequestParams, CreateMessageResult, Implementation, TextContent
 
 from folio_core.settings import FolioSettings
-from folio_core.testing import tool_text
+from folio_core.testing import call_ok as call
 from folio_memory.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -23,13 +23,6 @@ pytestmark = pytest.mark.anyio
 OWNER_CLIENT = Implementation(name="OwnerDesktop", version="9.9.1")
 CONVERSATION = "conv-7f3a-private"
 REASON = "moved in with Tomás after the layoff"
-
-
-async def call(c: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await c.call_tool(tool, args)
-    assert not result.is_error, tool_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 async def read_json(c: Client, uri: str) -> Any:

@@ -21,6 +21,8 @@ from mcp.types import (
 )
 
 from folio_core.settings import FolioSettings
+from folio_core.testing import call_fails as error
+from folio_core.testing import call_ok as call
 from folio_core.testing import tool_text
 from folio_profile.server import build_server
 
@@ -48,19 +50,6 @@ Benefits: free snacks, 30 days of holiday.
 
 def client(settings: FolioSettings, mode: str = "legacy", **kwargs: Any) -> Client:
     return Client(build_server(settings).mcp, mode=mode, **kwargs)
-
-
-async def call(c: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await c.call_tool(tool, args)
-    assert not result.is_error, tool_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def error(c: Client, tool: str, args: dict[str, Any]) -> str:
-    result = await c.call_tool(tool, args)
-    assert result.is_error, f"{tool} should have failed: {result.structured_content}"
-    return tool_text(result)
 
 
 @pytest.mark.parametrize("mode", ERAS)

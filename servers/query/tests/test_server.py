@@ -20,6 +20,8 @@ from mcp.types import (
 )
 
 from folio_core.settings import FolioSettings
+from folio_core.testing import call_fails as error
+from folio_core.testing import call_ok as call
 from folio_core.testing import tool_text
 from folio_query.engine import Limits
 from folio_query.server import build_server
@@ -31,19 +33,6 @@ FAST = Limits(statement_timeout_ms=1500, max_cost=50_000, max_rows_estimate=100_
 
 def client(settings: FolioSettings, mode: str = "legacy", **kwargs: Any) -> Client:
     return Client(build_server(settings, limits=FAST).mcp, mode=mode, **kwargs)
-
-
-async def call(c: Client, tool: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await c.call_tool(tool, args)
-    assert not result.is_error, tool_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
-
-
-async def error(c: Client, tool: str, args: dict[str, Any]) -> str:
-    result = await c.call_tool(tool, args)
-    assert result.is_error, f"{tool} should have failed: {result.structured_content}"
-    return tool_text(result)
 
 
 LEGITIMATE = [

@@ -17,20 +17,13 @@ from mcp.types import ResourceListChangedNotification, ResourceUpdatedNotificati
 
 from folio_core.mcp import FolioServer
 from folio_core.settings import FolioSettings
-from folio_core.testing import tool_text
+from folio_core.testing import call_ok as call
 from folio_resources.server import build_server
 from folio_resources.service import DocsService
 
 pytestmark = pytest.mark.anyio
 
 COMMAND = Path(sys.executable).parent / "folio-resources"
-
-
-async def call(c: Client, tool: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-    result = await c.call_tool(tool, args or {})
-    assert not result.is_error, tool_text(result)
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 async def watching(folio: FolioServer, c: Client) -> DocsService:

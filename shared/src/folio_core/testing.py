@@ -12,7 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -72,3 +72,20 @@ def redis_url() -> str:
 def tool_text(result: CallToolResult) -> str:
     """The text blocks of a tool result, joined."""
     return "".join(getattr(block, "text", "") for block in result.content)
+
+
+async def call_ok(
+    client: Any, tool: str, args: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """Call ``tool`` through an MCP client and return its structured result; a tool error fails the test."""
+    result = await client.call_tool(tool, args or {}, **kwargs)
+    assert not result.is_error, tool_text(result)
+    assert result.structured_content is not None
+    return dict(result.structured_content)
+
+
+async def call_fails(client: Any, tool: str, args: dict[str, Any]) -> str:
+    """Call ``tool``, which must fail as a tool error; its message, for the test to check."""
+    result = await client.call_tool(tool, args)
+    assert result.is_error, f"{tool} should have failed: {result.structured_content}"
+    return tool_text(result)
