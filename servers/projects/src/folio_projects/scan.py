@@ -119,53 +119,71 @@ async def _scan(
                 rewritten = True
         if full or rewritten or tip is None:
             await conn.execute("DELETE FROM projects.commits WHERE repo = %s", (repo.name,))
+        # the commit count (for progress) and the files at HEAD are read beside the log stream
+        known = await _known_files(conn, repo.name)
         total = 0
-        if tip is not None:
-            count = await anyio.to_thread.run_sync(
-                lambda: run_git(path, ["rev-list", "--count", "--end-of-options", tip, *exclude, "--"])
+        total_known = anyio.Event()
+        counted: list[FileCount] = []
+
+        async def count_commits(at: str) -> None:
+            nonlocal total
+            out = await anyio.to_thread.run_sync(
+                lambda: run_git(path, ["rev-list", "--count", "--end-of-options", at, *exclude, "--"])
             )
-            total = int(count.strip() or 0)
+            total = int(out.strip() or 0)
+            total_known.set()
+
+        async def count_files(at: str) -> None:
+            counted.extend(await anyio.to_thread.run_sync(count_head, path, at, known))
+
         done = 0
-        if tip is not None and total:
-            stream = _batches(
-                parse_log(stream_git(path, [*LOG_ARGS, "--end-of-options", tip, *exclude, "--"]))
-            )
+        async with anyio.create_task_group() as side:
+            if tip is None:
+                total_known.set()
+            else:
+                side.start_soon(count_commits, tip)
+                side.start_soon(count_files, tip)
+                stream = _batches(
+                    parse_log(stream_git(path, [*LOG_ARGS, "--end-of-options", tip, *exclude, "--"]))
+                )
 
-            def parsed() -> tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
-                batch = next(stream, None)
-                return None if batch is None else (len(batch), *_rows(batch, repo.name, portfolio))
+                def parsed() -> tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]] | None:
+                    batch = next(stream, None)
+                    return None if batch is None else (len(batch), *_rows(batch, repo.name, portfolio))
 
-            # git and the parser (a worker thread) run one batch ahead of the COPY into PostgreSQL
-            send, receive = anyio.create_memory_object_stream[
-                tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]
-            ](1)
+                # git and the parser (a worker thread) run one batch ahead of the COPY into PostgreSQL
+                send, receive = anyio.create_memory_object_stream[
+                    tuple[int, list[tuple[Any, ...]], list[tuple[Any, ...]]]
+                ](1)
 
-            async def produce() -> None:
-                async with send:
-                    while item := await anyio.to_thread.run_sync(parsed):
-                        await send.send(item)
+                async def produce() -> None:
+                    async with send:
+                        while item := await anyio.to_thread.run_sync(parsed):
+                            await send.send(item)
 
-            try:
-                async with anyio.create_task_group() as tg, receive:
-                    tg.start_soon(produce)
-                    async for n, crows, frows in receive:
-                        async with conn.cursor().copy(
-                            "COPY projects.commits (repo, sha, author, email, authored_at, tz_minutes, is_merge, "
-                            "is_bot, is_reformat, is_owner, added, removed, subject) FROM STDIN"
-                        ) as copy:
-                            for r in crows:
-                                await copy.write_row(r)
-                        async with conn.cursor().copy(
-                            "COPY projects.file_changes (repo, sha, seq, path, old_path, added, removed) FROM STDIN"
-                        ) as copy:
-                            for r in frows:
-                                await copy.write_row(r)
-                        done += n
-                        if progress is not None:
-                            await progress(done, total)
-            finally:
-                stream.close()  # the producer has ended: the task group waited for it
-        await _store_files(conn, path, repo.name, tip)
+                try:
+                    async with anyio.create_task_group() as tg, receive:
+                        tg.start_soon(produce)
+                        async for n, crows, frows in receive:
+                            async with conn.cursor().copy(
+                                "COPY projects.commits (repo, sha, author, email, authored_at, tz_minutes, "
+                                "is_merge, is_bot, is_reformat, is_owner, added, removed, subject) FROM STDIN"
+                            ) as copy:
+                                for r in crows:
+                                    await copy.write_row(r)
+                            async with conn.cursor().copy(
+                                "COPY projects.file_changes (repo, sha, seq, path, old_path, added, removed) "
+                                "FROM STDIN"
+                            ) as copy:
+                                for r in frows:
+                                    await copy.write_row(r)
+                            done += n
+                            if progress is not None:
+                                await total_known.wait()
+                                await progress(done, max(total, done))
+                finally:
+                    stream.close()  # the producer has ended: the task group waited for it
+        await _write_files(conn, repo.name, counted)
         if not path.is_dir():  # rolls the whole scan back: a vanished repository stores nothing new
             raise GitError(f"repository {repo.name!r} disappeared")
         await conn.execute(
@@ -187,15 +205,18 @@ async def upsert_repository(conn: Any, repo: Repository) -> None:
     )
 
 
-async def _store_files(conn: Any, path: Any, name: str, tip: str | None) -> None:
+async def _known_files(conn: Any, name: str) -> dict[str, FileCount]:
+    """The stored counts of ``name``'s files by blob id (a file that did not change is not read again)."""
     rows = await (
         await conn.execute(
             "SELECT path, language, code, comment, blank, complexity, blob FROM projects.files WHERE repo = %s",
             (name,),
         )
     ).fetchall()
-    known = {r["blob"]: FileCount(**r) for r in rows}
-    counted = [] if tip is None else await anyio.to_thread.run_sync(count_head, path, tip, known)
+    return {r["blob"]: FileCount(**r) for r in rows}
+
+
+async def _write_files(conn: Any, name: str, counted: list[FileCount]) -> None:
     await conn.execute("DELETE FROM projects.files WHERE repo = %s", (name,))
     async with conn.cursor().copy(
         "COPY projects.files (repo, path, language, code, comment, blank, complexity, blob) FROM STDIN"
