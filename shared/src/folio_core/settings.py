@@ -136,3 +136,16 @@ class FolioSettings(BaseModel):
     @property
     def resume_path(self) -> Path:
         return self.portfolio_dir / "resume.json"
+
+
+def env_number(name: str, default: float) -> float:
+    """A number from the environment variable ``name``; ``default`` when it is unset or malformed
+    (a malformed value is logged, never fatal: these tune a server, they do not configure it)."""
+    raw = os.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        import structlog
+
+        structlog.get_logger(__name__).warning("ignoring a malformed setting", name=name)
+        return default

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,21 +18,14 @@ import structlog
 from mcp.server.mcpserver.exceptions import ToolError
 
 from folio_core.mcp import Runtime
+from folio_core.settings import env_number
 from folio_projects.errors import ProjectsError
 from folio_projects.portfolio import Portfolio, Repository, load_portfolio
 from folio_projects.samples import ensure_sample
 
 log = structlog.get_logger(__name__)
 
-
-def _seconds(value: str | None, default: float) -> float:
-    try:
-        return max(0.0, float(value)) if value else default
-    except ValueError:
-        return default
-
-
-WATCH_SECONDS = _seconds(os.environ.get("FOLIO_PROJECTS_WATCH_SECONDS"), 5.0)
+WATCH_SECONDS = max(0.0, env_number("FOLIO_PROJECTS_WATCH_SECONDS", 5.0))
 """How often each scanned repository's HEAD is compared with the stored one (0: never)."""
 
 CONFIRM_ABOVE = 10_000

@@ -7,7 +7,6 @@ resources and prompts.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ import structlog
 from mcp.server.mcpserver.exceptions import ToolError
 
 from folio_core.mcp import Runtime
+from folio_core.settings import env_number
 from folio_query import layer
 from folio_query.classify import ALLOWED_FUNCTIONS, Classified, QueryRefused, classify
 from folio_query.models import (
@@ -55,21 +55,13 @@ def limits_from_environment() -> Limits:
     """Limits from ``FOLIO_QUERY_*`` variables (milliseconds; plan cost and rows thresholds)."""
     from folio_query.engine import Limits
 
-    def number(name: str, default: float) -> float:
-        raw = os.environ.get(name)
-        try:
-            return float(raw) if raw else default
-        except ValueError:
-            log.warning("ignoring a malformed setting", name=name)
-            return default
-
     base = Limits()
     return Limits(
-        statement_timeout_ms=int(number("FOLIO_QUERY_STATEMENT_TIMEOUT_MS", base.statement_timeout_ms)),
-        lock_timeout_ms=int(number("FOLIO_QUERY_LOCK_TIMEOUT_MS", base.lock_timeout_ms)),
-        idle_timeout_ms=int(number("FOLIO_QUERY_IDLE_TIMEOUT_MS", base.idle_timeout_ms)),
-        max_cost=number("FOLIO_QUERY_MAX_COST", base.max_cost),
-        max_rows_estimate=number("FOLIO_QUERY_MAX_ROWS_ESTIMATE", base.max_rows_estimate),
+        statement_timeout_ms=int(env_number("FOLIO_QUERY_STATEMENT_TIMEOUT_MS", base.statement_timeout_ms)),
+        lock_timeout_ms=int(env_number("FOLIO_QUERY_LOCK_TIMEOUT_MS", base.lock_timeout_ms)),
+        idle_timeout_ms=int(env_number("FOLIO_QUERY_IDLE_TIMEOUT_MS", base.idle_timeout_ms)),
+        max_cost=env_number("FOLIO_QUERY_MAX_COST", base.max_cost),
+        max_rows_estimate=env_number("FOLIO_QUERY_MAX_ROWS_ESTIMATE", base.max_rows_estimate),
     )
 
 
