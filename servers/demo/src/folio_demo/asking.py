@@ -12,9 +12,8 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import AcceptedElicitation, CancelledElicitation, ElicitationResult, Sample
-from mcp.types import SamplingMessage, TextContent
 
-from folio_core.mcp import ConfirmForm, Decision, can_sample, runtime_of
+from folio_core.mcp import ConfirmForm, Decision, can_sample, runtime_of, text_sample
 from folio_demo import sandbox as sb
 from folio_demo.demos import Demo, validate_inputs
 from folio_demo.errors import DemoError
@@ -113,8 +112,8 @@ async def ask_explanation(name: str, audience: str, ctx: Context[Any, Any]) -> S
         f"Explain this demo's code to {audience[:100]} in under 200 words: what it does, how, and what "
         f"it shows about its author's skills.\n\n{demo.source_markdown()}"
     )
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+    return text_sample(
+        prompt,
         max_tokens=600,
         system_prompt="You explain code clearly and accurately, only from the source given.",
         temperature=0.3,

@@ -395,8 +395,9 @@ class Output:
 
 _MATPLOTLIB_PROBE = """\
 import pathlib, matplotlib, matplotlib.font_manager as fm
-print(pathlib.Path(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json").name)
-print(pathlib.Path(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json").read_text())
+fontlist = pathlib.Path(matplotlib.get_cachedir(), f"fontlist-v{fm.FontManager.__version__}.json")
+print(fontlist.name)
+print(fontlist.read_text())
 """
 _matplotlib_files: dict[str, str] | None = None
 _matplotlib_lock: anyio.Lock | None = None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
-from mcp.types import CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
+from mcp.types import CreateMessageResult, ModelPreferences
 
 from folio_core.mcp import (
     ConfirmForm,
@@ -21,6 +21,7 @@ from folio_core.mcp import (
     require_confirmation,
     runtime_of,
     sample_text,
+    text_sample,
 )
 from folio_memory.consolidate import parse_summaries, parse_supersede, summary_prompt, supersede_prompt
 from folio_memory.errors import MemoryNotFoundError
@@ -49,8 +50,8 @@ async def service_of(ctx: Context[Any, Any]) -> MemoryService:
 
 
 def _ask(prompt: str, system: str, max_tokens: int) -> Sample:
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+    return text_sample(
+        prompt,
         max_tokens=max_tokens,
         system_prompt=system,
         temperature=0.0,

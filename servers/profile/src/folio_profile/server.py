@@ -6,7 +6,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
+from mcp.types import INVALID_PARAMS, CreateMessageResult, ModelPreferences
 from pydantic import Field
 
 from folio_core.db.migrations import package_migrations
@@ -20,6 +20,7 @@ from folio_core.mcp import (
     require_confirmation,
     runtime_of,
     sample_text,
+    text_sample,
     write_annotations,
 )
 from folio_core.settings import FolioSettings
@@ -106,8 +107,8 @@ async def _ask_narrative(ctx: Context[Any, Any], fit: Annotated[JobFit, Resolve(
 
     service = await _service(ctx)
     name = (await service.document()).get("basics", {}).get("name", "the candidate")
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=narrative_prompt(fit, name)))],
+    return text_sample(
+        narrative_prompt(fit, name),
         max_tokens=500,
         system_prompt="You write short, honest assessments of a candidate's fit for a job, citing evidence.",
         temperature=0.3,

@@ -7,7 +7,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CreateMessageResult, ImageContent, SamplingMessage, TextContent
+from mcp.types import INVALID_PARAMS, CreateMessageResult, ImageContent
 from pydantic import Field
 
 from folio_core.db.migrations import package_migrations
@@ -20,6 +20,7 @@ from folio_core.mcp import (
     require_confirmation,
     runtime_of,
     sample_text,
+    text_sample,
     write_annotations,
 )
 from folio_core.settings import FolioSettings
@@ -104,8 +105,8 @@ async def _ask_narrative(
         f"Write a short narrative (under 150 words) about the repository {numbers['repo']} from these facts:\n"
         + "\n".join(f"- {f}" for f in numbers["facts"])
     )
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+    return text_sample(
+        prompt,
         max_tokens=400,
         system_prompt="You describe software projects honestly, from the numbers given.",
         temperature=0.3,

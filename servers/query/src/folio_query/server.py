@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.server.mcpserver.resolve import ElicitationResult, Resolve, Sample
-from mcp.types import CallToolResult, CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
+from mcp.types import CallToolResult, CreateMessageResult, ModelPreferences, TextContent
 from pydantic import Field
 
 from folio_core.db.migrations import package_migrations
@@ -23,6 +23,7 @@ from folio_core.mcp import (
     require_confirmation,
     runtime_of,
     sample_text,
+    text_sample,
     write_annotations,
 )
 from folio_core.settings import FolioSettings
@@ -93,8 +94,8 @@ RISK_CONFIRMATION = confirmation(describe_risk)
 
 
 def _sample(prompt: str) -> Sample:
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+    return text_sample(
+        prompt,
         max_tokens=1000,
         system_prompt=_SQL_SYSTEM,
         temperature=0.0,

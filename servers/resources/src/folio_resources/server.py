@@ -15,8 +15,6 @@ from mcp.types import (
     CreateMessageResult,
     PromptReference,
     ResourceTemplateReference,
-    SamplingMessage,
-    TextContent,
 )
 from pydantic import Field
 
@@ -30,6 +28,7 @@ from folio_core.mcp import (
     require_confirmation,
     runtime_of,
     sample_text,
+    text_sample,
 )
 from folio_core.settings import FolioSettings
 from folio_resources import __version__
@@ -84,8 +83,8 @@ async def _ask_summary(
     prompt = (
         f"Summarise this document ({path}) in at most 200 words, keeping names, dates and numbers:\n\n{text}"
     )
-    return Sample(
-        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+    return text_sample(
+        prompt,
         max_tokens=500,
         system_prompt="You summarise documents faithfully; you add nothing that is not in them.",
         temperature=0.2,

@@ -10,6 +10,7 @@ from folio_core.mcp.interact import (
     confirmation,
     require_confirmation,
     sample_text,
+    text_sample,
 )
 from folio_core.mcp.notify import ResourceNotifier
 from folio_core.mcp.server import READ_ONLY, FolioServer, Runtime, runtime_of, write_annotations
@@ -29,5 +30,6 @@ __all__ = [
     "require_confirmation",
     "runtime_of",
     "sample_text",
+    "text_sample",
     "write_annotations",
 ]

@@ -23,8 +23,9 @@ from mcp.server.mcpserver.resolve import (
     Elicit,
     ElicitationResult,
     Resolve,
+    Sample,
 )
-from mcp.types import CreateMessageResult, TextContent
+from mcp.types import CreateMessageResult, ModelPreferences, SamplingMessage, TextContent
 from pydantic import BaseModel, Field
 
 
@@ -48,6 +49,24 @@ def can_sample(ctx: Context[Any, Any]) -> bool:
     """Whether the client declared sampling."""
     caps = ctx.client_capabilities
     return caps is not None and caps.sampling is not None
+
+
+def text_sample(
+    prompt: str,
+    *,
+    system_prompt: str,
+    max_tokens: int,
+    temperature: float,
+    model_preferences: ModelPreferences | None = None,
+) -> Sample:
+    """A sampling request of one user message of text (what a resolver returns to ask the client's model)."""
+    return Sample(
+        [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+        max_tokens=max_tokens,
+        system_prompt=system_prompt,
+        temperature=temperature,
+        model_preferences=model_preferences,
+    )
 
 
 def sample_text(result: CreateMessageResult | None) -> str | None:
